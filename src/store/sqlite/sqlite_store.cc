@@ -1,0 +1,174 @@
+// Accounts part of the SQLite store: domains and sender addresses, and opening the store.
+#include "store/sqlite/sqlite_store.h"
+
+#include "store/sqlite/migrations.h"
+
+namespace herald::store {
+
+using sqlite::Connection;
+using sqlite::SqliteStore;
+using sqlite::Transaction;
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
+                                           const SqliteOptions& options) {
+  auto writer = Connection::open(file, options.busy_timeout_ms);
+  if (!writer) return writer.error();
+  auto version = sqlite::migrate(*writer);
+  if (!version) return make_error("store " + file.string() + ": " + version.error().message);
+  auto reader = Connection::open(file, options.busy_timeout_ms);
+  if (!reader) return reader.error();
+  return std::unique_ptr<Store>(
+      new SqliteStore(std::move(*writer), std::move(*reader), *version));
+}
+
+}  // namespace herald::store
+
+namespace herald::store::sqlite {
+
+Result<void> SqliteStore::add_domain(const Domain& d) {
+  std::lock_guard lock(write_mutex_);
+  auto st = writer_.prepare(
+      "INSERT INTO domains(name, verify_token, dkim_selector, dkim_key_path, dkim_public_key, "
+      "created_at, verified_at) VALUES(?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+  if (!st) return st.error();
+  st->bind(1, d.name).bind(2, d.verify_token).bind(3, d.dkim_selector).bind(4, d.dkim_key_path);
+  st->bind(5, d.dkim_public_key).bind(6, d.created_at).bind(7, d.verified_at);
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0) return make_error("domain " + d.name + " already exists");
+  return {};
+}
+
+Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
+                                                        std::string_view arg) {
+  std::lock_guard lock(read_mutex_);
+  std::string sql =
+      "SELECT name, verify_token, dkim_selector, dkim_key_path, dkim_public_key, created_at, "
+      "verified_at FROM domains ";
+  sql += where;
+  sql += " ORDER BY name";
+  auto st = reader_.prepare(sql);
+  if (!st) return st.error();
+  if (!arg.empty()) st->bind(1, arg);
+  std::vector<Domain> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(Domain{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4),
+                         st->integer(5), st->optional_integer(6)});
+  }
+  return out;
+}
+
+Result<std::optional<Domain>> SqliteStore::find_domain(std::string_view name) {
+  auto rows = select_domains("WHERE name = ?1", name);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Domain>();
+  return std::optional<Domain>(std::move(rows->front()));
+}
+
+Result<std::vector<Domain>> SqliteStore::list_domains() { return select_domains("", ""); }
+
+Result<void> SqliteStore::set_domain_verified(std::string_view name,
+                                              std::optional<UnixMillis> at) {
+  std::lock_guard lock(write_mutex_);
+  auto st = writer_.prepare("UPDATE domains SET verified_at = ? WHERE name = ?");
+  if (!st) return st.error();
+  st->bind(1, at).bind(2, name);
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0) return make_error("no such domain: " + std::string(name));
+  return {};
+}
+
+Result<void> SqliteStore::remove_domain(std::string_view name, bool with_senders) {
+  std::lock_guard lock(write_mutex_);
+  auto tx = Transaction::begin(writer_);
+  if (!tx) return tx.error();
+  auto count = writer_.prepare("SELECT count(*) FROM senders WHERE domain = ?");
+  if (!count) return count.error();
+  count->bind(1, name);
+  if (auto r = count->step(); !r) return r.error();
+  std::int64_t senders = count->integer(0);
+  if (senders > 0 && !with_senders)
+    return make_error("domain " + std::string(name) + " still has " + std::to_string(senders) +
+                      " sender address(es); remove them first or pass --with-senders");
+  for (const char* sql : {"DELETE FROM senders WHERE domain = ?", "DELETE FROM domains WHERE "
+                                                                   "name = ?"}) {
+    auto st = writer_.prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, name);
+    if (auto r = st->run(); !r) return r;
+  }
+  if (writer_.changes() == 0) return make_error("no such domain: " + std::string(name));
+  return tx->commit();
+}
+
+Result<void> SqliteStore::add_sender(const Sender& s) {
+  std::lock_guard lock(write_mutex_);
+  auto st = writer_.prepare(
+      "INSERT INTO senders(address, domain, type, password_hash, created_at, "
+      "password_changed_at) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+  if (!st) return st.error();
+  st->bind(1, s.address).bind(2, s.domain).bind(3, to_string(s.type)).bind(4, s.password_hash);
+  st->bind(5, s.created_at).bind(6, s.password_changed_at);
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0) return make_error("sender address " + s.address + " already exists");
+  return {};
+}
+
+Result<std::vector<Sender>> SqliteStore::select_senders(std::string_view where,
+                                                        std::string_view arg) {
+  std::lock_guard lock(read_mutex_);
+  std::string sql =
+      "SELECT address, domain, type, password_hash, created_at, password_changed_at "
+      "FROM senders ";
+  sql += where;
+  sql += " ORDER BY domain, address";
+  auto st = reader_.prepare(sql);
+  if (!st) return st.error();
+  if (!arg.empty()) st->bind(1, arg);
+  std::vector<Sender> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(Sender{st->text(0), st->text(1),
+                         sender_type_from_string(st->text(2)).value_or(SenderType::triggered),
+                         st->text(3), st->integer(4), st->optional_integer(5)});
+  }
+  return out;
+}
+
+Result<std::optional<Sender>> SqliteStore::find_sender(std::string_view address) {
+  auto rows = select_senders("WHERE address = ?1", address);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Sender>();
+  return std::optional<Sender>(std::move(rows->front()));
+}
+
+Result<std::vector<Sender>> SqliteStore::list_senders() { return select_senders("", ""); }
+
+Result<void> SqliteStore::remove_sender(std::string_view address) {
+  std::lock_guard lock(write_mutex_);
+  auto st = writer_.prepare("DELETE FROM senders WHERE address = ?");
+  if (!st) return st.error();
+  st->bind(1, address);
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0) return make_error("no such sender address: " + std::string(address));
+  return {};
+}
+
+Result<void> SqliteStore::set_sender_password(std::string_view address, const std::string& hash,
+                                              UnixMillis at) {
+  std::lock_guard lock(write_mutex_);
+  auto st =
+      writer_.prepare("UPDATE senders SET password_hash = ?, password_changed_at = ? "
+                      "WHERE address = ?");
+  if (!st) return st.error();
+  st->bind(1, hash).bind(2, at).bind(3, address);
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0) return make_error("no such sender address: " + std::string(address));
+  return {};
+}
+
+}  // namespace herald::store::sqlite

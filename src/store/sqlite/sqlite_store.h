@@ -1,0 +1,49 @@
+// The embedded Store backend. Two connections: writes (serialized, synchronous=FULL) and reads
+// (WAL lets them run while a write commits), each behind its own mutex. Private to store/.
+#pragma once
+
+#include <mutex>
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace herald::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(Connection writer, Connection reader, int version)
+      : writer_(std::move(writer)), reader_(std::move(reader)), version_(version) {}
+
+  int schema_version() override { return version_; }
+
+  Result<void> add_domain(const Domain&) override;
+  Result<std::optional<Domain>> find_domain(std::string_view name) override;
+  Result<std::vector<Domain>> list_domains() override;
+  Result<void> set_domain_verified(std::string_view name, std::optional<UnixMillis>) override;
+  Result<void> remove_domain(std::string_view name, bool with_senders) override;
+
+  Result<void> add_sender(const Sender&) override;
+  Result<std::optional<Sender>> find_sender(std::string_view address) override;
+  Result<std::vector<Sender>> list_senders() override;
+  Result<void> remove_sender(std::string_view address) override;
+  Result<void> set_sender_password(std::string_view address, const std::string& hash,
+                                   UnixMillis at) override;
+
+  Result<void> accept_messages(std::span<const NewMessage> batch) override;
+  Result<void> record_events(std::span<const Event> events) override;
+  Result<std::vector<LogRow>> query_log(const LogFilter&) override;
+  Result<std::vector<Event>> query_events(const EventFilter&) override;
+  Result<std::optional<std::string>> message_body(std::string_view queue_id) override;
+
+ private:
+  Result<std::vector<Domain>> select_domains(std::string_view where, std::string_view arg);
+  Result<std::vector<Sender>> select_senders(std::string_view where, std::string_view arg);
+
+  std::mutex write_mutex_;
+  Connection writer_;
+  std::mutex read_mutex_;
+  Connection reader_;
+  int version_;
+};
+
+}  // namespace herald::store::sqlite

@@ -1,0 +1,137 @@
+// The Store: every durable fact Herald keeps (domains, sender addresses, accepted messages,
+// per-recipient delivery status, events), behind one interface so that a second backend
+// (PostgreSQL, later) can replace the embedded SQLite one. No backend types leak out of here.
+//
+// Invariants: every method is one atomic transaction; a method that returns success has
+// made its change durable (synchronous commit) before returning. Methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace herald::store {
+
+enum class SenderType { triggered, batch };
+std::string_view to_string(SenderType);
+std::optional<SenderType> sender_type_from_string(std::string_view);
+
+struct Domain {
+  std::string name;             // lower-case
+  std::string verify_token;     // published as TXT to prove ownership
+  std::string dkim_selector;
+  std::string dkim_key_path;    // PEM private key file, mode 0600
+  std::string dkim_public_key;  // base64 DER SubjectPublicKeyInfo (the DKIM p= value)
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> verified_at;  // last time every required record verified
+};
+
+struct Sender {
+  std::string address;  // the SMTP user name; unique, compared case-insensitively
+  std::string domain;
+  SenderType type = SenderType::triggered;
+  std::string password_hash;  // argon2id string; empty = no SMTP password set yet
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> password_changed_at;
+};
+
+// One accepted message: the body once, one delivery row per recipient (status `queued`).
+struct NewMessage {
+  std::string queue_id;
+  std::string message_id;  // the Message-ID header value, without angle brackets
+  std::string sender;      // envelope MAIL FROM
+  std::string auth_user;
+  std::string subject;
+  std::string client_ip;
+  std::string helo;
+  std::vector<std::string> recipients;
+  std::string body;  // the stored message, CRLF line endings, headers added at acceptance
+  UnixMillis accepted_at = 0;
+};
+
+// One fact worth showing an operator: a rejected AUTH, a refused sender, an acceptance...
+struct Event {
+  UnixMillis at = 0;
+  std::string kind;  // vocabulary in events/ (e.g. "auth_failed", "message_accepted")
+  std::string queue_id;
+  std::string recipient;
+  std::string client_ip;
+  std::string user;
+  std::string detail;  // never a secret
+};
+
+struct LogFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> sender;     // envelope sender, case-insensitive
+  std::optional<std::string> recipient;  // case-insensitive
+  std::optional<UnixMillis> since;       // accepted_at >= since
+  std::optional<UnixMillis> until;       // accepted_at < until
+  std::optional<std::string> queue_id;
+  std::uint32_t limit = 100;
+};
+
+// One recipient of one message, as the delivery log shows it.
+struct LogRow {
+  std::string message_id;
+  std::string queue_id;
+  std::string sender;
+  std::string recipient;
+  std::string subject;
+  std::string status;
+  UnixMillis accepted_at = 0;
+  UnixMillis updated_at = 0;
+  std::uint32_t attempts = 0;
+  std::string last_response;
+};
+
+struct EventFilter {
+  std::optional<std::string> kind;
+  std::optional<UnixMillis> since;
+  std::uint32_t limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual int schema_version() = 0;
+
+  virtual Result<void> add_domain(const Domain&) = 0;
+  virtual Result<std::optional<Domain>> find_domain(std::string_view name) = 0;
+  virtual Result<std::vector<Domain>> list_domains() = 0;
+  virtual Result<void> set_domain_verified(std::string_view name, std::optional<UnixMillis>) = 0;
+  // Fails when sender addresses still use the domain, unless `with_senders`.
+  virtual Result<void> remove_domain(std::string_view name, bool with_senders) = 0;
+
+  virtual Result<void> add_sender(const Sender&) = 0;
+  virtual Result<std::optional<Sender>> find_sender(std::string_view address) = 0;
+  virtual Result<std::vector<Sender>> list_senders() = 0;
+  virtual Result<void> remove_sender(std::string_view address) = 0;
+  virtual Result<void> set_sender_password(std::string_view address, const std::string& hash,
+                                           UnixMillis at) = 0;
+
+  // Commits all messages in one durable transaction (the spool's group commit).
+  virtual Result<void> accept_messages(std::span<const NewMessage> batch) = 0;
+  virtual Result<void> record_events(std::span<const Event> events) = 0;
+  virtual Result<std::vector<LogRow>> query_log(const LogFilter&) = 0;
+  virtual Result<std::vector<Event>> query_events(const EventFilter&) = 0;
+  virtual Result<std::optional<std::string>> message_body(std::string_view queue_id) = 0;
+};
+
+struct SqliteOptions {
+  std::uint32_t busy_timeout_ms = 5000;
+};
+
+// Opens (creating if needed) the embedded store and applies pending migrations.
+Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
+                                           const SqliteOptions& options = {});
+
+}  // namespace herald::store
