@@ -1,0 +1,34 @@
+// One SMTP connection as an asio coroutine: a thin I/O shell around smtp::ServerSession.
+// It reads bytes into the state machine and performs the actions it emits (write replies,
+// TLS handshake, credential check, durable commit, events, close). A watchdog closes the
+// connection when it is idle (no read or write progress) or too old, after telling the
+// state machine so it can send 421.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <string>
+
+#include "config/config.h"
+#include "smtp/server_session.h"
+#include "smtpd/authenticator.h"
+#include "spool/spool.h"
+#include "tls/tls_context.h"
+
+namespace herald::smtpd {
+
+// What every session shares; owned by the Server.
+struct SessionServices {
+  const config::Config& config;
+  spool::Spool& spool;
+  Authenticator& authenticator;
+  tls::ContextHolder& tls;
+  const std::atomic<bool>& storage_available;
+};
+
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
+                                         config::TlsMode mode, SessionServices& services);
+
+}  // namespace herald::smtpd
