@@ -20,7 +20,8 @@ struct GlobalOptions {
 
 class Context {
  public:
-  explicit Context(GlobalOptions options) : options_(std::move(options)) {}
+  // Holds a reference: the options are filled in by the parser after construction.
+  explicit Context(const GlobalOptions& options) : options_(options) {}
 
   // Loads the configuration once; every problem in it is in the error, one per line.
   Result<const config::Config*> config();
@@ -28,7 +29,7 @@ class Context {
   Result<store::Store*> store();
 
  private:
-  GlobalOptions options_;
+  const GlobalOptions& options_;
   std::unique_ptr<config::Config> config_;
   std::unique_ptr<store::Store> store_;
 };
