@@ -196,6 +196,20 @@ TEST(ResolverTimeout, SilentServerIsSkippedForTheNextOne) {
   EXPECT_EQ(silent.received().size(), 1u);
 }
 
+TEST(ResolverTimeout, ClosedPortFailsWithoutWaitingForTheTimeout) {
+  std::string address;
+  {
+    FakeDnsServer gone;  // a port that was just free, now closed again
+    address = gone.address();
+  }
+  Resolver resolver = make_resolver({address}, 2000ms, 2);
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = resolver.txt("closed.example");
+  EXPECT_EQ(answer.status, LookupStatus::failure);
+  EXPECT_NE(answer.error.find(address), std::string::npos) << answer.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);  // ICMP port unreachable
+}
+
 TEST(ResolverCreate, RejectsBadServerStringNamingIt) {
   for (const char* bad : {"dns.example:53", "192.0.2.1:99999", "192.0.2.1:", "[::1", "::1]:53",
                           "[192.0.2.1]:53", "192.0.2.1:53x", ""}) {
