@@ -75,10 +75,10 @@ Result<std::string> canonical_server(std::string_view server) {
     host = std::string(server);  // no port: a bare IPv4 or IPv6 address
     if (!is_ipv4(host) && !is_ipv6(host)) return bad_server(server, "not an IP address");
   }
+  std::string canonical =
+      is_ipv6(host) ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
   // in_place_value: Error is constructible from a string too (C++20 aggregate paren-init).
-  return Result<std::string>(boost::system::in_place_value, is_ipv6(host)
-                                                                ? fmt::format("[{}]:{}", host, port)
-                                                                : fmt::format("{}:{}", host, port));
+  return Result<std::string>(boost::system::in_place_value, std::move(canonical));
 }
 
 Result<ChannelPtr> open_channel(const ResolverConfig& config) {
