@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "config/config_suggest.h"
@@ -28,11 +29,13 @@ class Problems {
  public:
   void add(std::size_t line, std::string_view key, std::string_view what) {
     list_.push_back({line, std::string(key) + ": " + std::string(what)});
+    keys_.emplace(key);
   }
   void add(const toml::node& node, std::string_view key, std::string_view what) {
     add(node.source().begin.line, key, what);
   }
   bool empty() const { return list_.empty(); }
+  bool about(std::string_view key) const { return keys_.contains(key); }
   std::string message() {
     std::stable_sort(list_.begin(), list_.end(), [](const Problem& a, const Problem& b) {
       return (a.line == 0 ? SIZE_MAX : a.line) < (b.line == 0 ? SIZE_MAX : b.line);
@@ -48,6 +51,7 @@ class Problems {
 
  private:
   std::vector<Problem> list_;
+  std::set<std::string, std::less<>> keys_;
 };
 
 // How the offending value reads in a message: `"ten"`, `-1`, `boolean true`, `a table`.
@@ -303,8 +307,11 @@ std::optional<Listener> Loader::read_listener(const toml::node& node, const std:
 }
 
 void Loader::check_consistency() {
+  // Rules between keys only speak when the keys themselves are fine, to avoid a second,
+  // misleading line about a value that was already reported.
   const TlsConfig& tls = config_.tls;
-  if (tls.cert.empty() != tls.key.empty()) {
+  bool tls_ok = !problems_.about("tls.cert") && !problems_.about("tls.key");
+  if (tls_ok && tls.cert.empty() != tls.key.empty()) {
     std::string_view set = tls.cert.empty() ? "tls.key" : "tls.cert";
     std::string_view unset = tls.cert.empty() ? "tls.cert" : "tls.key";
     problems_.add(line_of(set), unset,

@@ -197,6 +197,8 @@ const ErrorCase kErrorCases[] = {
     {"key without cert", "[tls]\n\nkey = \"/k.pem\"",
      "tls.cert: must be set when tls.key is (leave both empty for a generated self-signed "
      "certificate) (line 3)"},
+    {"bad cert is not also reported as missing", "tls.cert = 5\ntls.key = \"/k.pem\"",
+     "tls.cert: expected a string of at most 4096 characters, got 5 (line 1)"},
     {"section is not a table", "smtp = 5", "smtp: expected a table [smtp], got 5 (line 1)"},
     {"http address with a name", R"(http.address = "localhost:8025")",
      R"(http.address: expected "ip:port" or "[ipv6]:port" with port 1..65535, got string )"
@@ -338,6 +340,9 @@ TEST(ConfigLoad, LongValuesAreShortenedInMessages) {
   std::string message = error_of("log_level = \"" + std::string(500, 'x') + "\"");
   EXPECT_NE(message.find(std::string(80, 'x') + "\"..."), std::string::npos) << message;
   EXPECT_EQ(message.find(std::string(81, 'x')), std::string::npos) << message;
+  // Never cut inside a UTF-8 sequence: "\xC3\xA9" straddles byte 80, so the cut moves before it.
+  message = error_of("log_level = \"" + std::string(79, 'x') + "\xC3\xA9" + "yyyy\"");
+  EXPECT_NE(message.find("\"" + std::string(79, 'x') + "\"..."), std::string::npos) << message;
 }
 
 TEST(ConfigPrint, RoundTripsDefaults) {
