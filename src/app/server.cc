@@ -35,8 +35,12 @@ void watch_disk(asio::steady_timer& timer, const std::string& dir, std::uint64_t
   if (::statvfs(dir.c_str(), &st) == 0) {
     std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
     bool ok = free >= floor;
-    if (ok != available.exchange(ok))
-      spdlog::warn(ok ? "disk space recovered in {}" : "low disk space in {}: refusing mail", dir);
+    if (ok != available.exchange(ok)) {
+      if (ok)
+        spdlog::warn("disk space recovered in {}", dir);
+      else
+        spdlog::warn("low disk space in {}: refusing mail", dir);
+    }
   }
   timer.expires_after(std::chrono::seconds(1));
   timer.async_wait([&timer, dir, floor, &available](boost::system::error_code ec) {

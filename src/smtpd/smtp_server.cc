@@ -114,8 +114,9 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& l) {
                      if (e) {
                        try {
                          std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                         spdlog::error("session from {} ended by an exception: {}", ip, ex.what());
+                       } catch (const std::exception& what) {
+                         spdlog::error("session from {} ended by an exception: {}", ip,
+                                       what.what());
                        }
                      }
                    });

@@ -161,8 +161,7 @@ void record_event(spool::Spool& spool, const smtp::Event& e, const smtp::PeerInf
   ev.client_ip = peer.ip;
   ev.user = proto.auth_user();
   ev.detail = e.detail;
-  if (e.kind != smtp::EventKind::message_accepted)
-    spdlog::info("smtp {} {} {}: {}", peer.ip, ev.kind, ev.user.empty() ? "-" : ev.user, e.detail);
+  spdlog::info("smtp {} {} {}: {}", peer.ip, ev.kind, ev.user.empty() ? "-" : ev.user, e.detail);
   spool.record(std::move(ev));
 }
 
@@ -173,7 +172,8 @@ asio::awaitable<void> run_session(tcp::socket socket, config::TlsMode mode,
   const auto& cfg = services.config;
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
-  smtp::PeerInfo peer{ec ? "unknown" : remote.address().to_string(), ec ? 0 : remote.port(), ""};
+  smtp::PeerInfo peer{ec ? "unknown" : remote.address().to_string(),
+                      static_cast<std::uint16_t>(ec ? 0 : remote.port()), ""};
   socket.set_option(tcp::no_delay(true), ec);
 
   auto conn = std::make_shared<Connection>(std::move(socket));

@@ -44,10 +44,10 @@ std::string Spool::new_queue_id() {
   static std::atomic<std::uint32_t> counter{0};
   std::uint32_t salt = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&salt), sizeof salt);
-  std::uint64_t hi = static_cast<std::uint64_t>(now_millis()) << 12 | ((counter++) & 0xfff);
+  // 11 hex digits of milliseconds (good until year 2527), a 12-bit counter, 8 random bits.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%011llX%05X", static_cast<unsigned long long>(hi),
-                salt & 0xfffff);
+  std::snprintf(buf, sizeof buf, "%011llX%03X%02X", static_cast<unsigned long long>(now_millis()),
+                (counter++) & 0xfffu, salt & 0xffu);
   return buf;
 }
 
