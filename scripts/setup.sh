@@ -11,7 +11,8 @@ build_pkgs=(
 )
 # Real clients and peers the integration tests drive.
 test_pkgs=(
-  python3 swaks curl openssl php-cli php-symfony-mailer msmtp sqlite3 procps
+  python3 swaks libnet-ssleay-perl libauthen-sasl-perl curl openssl php-cli php-symfony-mailer
+  msmtp sqlite3 procps dnsmasq-base iproute2
 )
 
 wanted=("${build_pkgs[@]}")
