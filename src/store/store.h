@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "store/queue_types.h"
 
 namespace herald::store {
 
@@ -41,6 +42,7 @@ struct Sender {
   std::string password_hash;  // argon2id string; empty = no SMTP password set yet
   UnixMillis created_at = 0;
   std::optional<UnixMillis> password_changed_at;
+  bool bounces = true;  // send DSNs to this sender for permanent failures
 };
 
 // One accepted message: the body once, one delivery row per recipient (status `queued`).
@@ -124,6 +126,27 @@ class Store {
   virtual Result<std::vector<LogRow>> query_log(const LogFilter&) = 0;
   virtual Result<std::vector<Event>> query_events(const EventFilter&) = 0;
   virtual Result<std::optional<std::string>> message_body(std::string_view queue_id) = 0;
+
+  // Delivery side (queue/, delivery/, `herald queue`, `herald suppression`).
+  virtual Result<void> set_sender_bounces(std::string_view address, bool enabled) = 0;
+  // Every recipient in status queued or deferred: the scheduler's index at start.
+  virtual Result<std::vector<PendingRecipient>> load_pending() = 0;
+  virtual Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) = 0;
+  // Updates each recipient's status and records the attempt, all in one transaction.
+  virtual Result<void> record_attempts(std::span<const AttemptRecord> attempts) = 0;
+  virtual Result<std::vector<AttemptRow>> query_attempts(std::string_view queue_id) = 0;
+  virtual Result<std::vector<PendingRecipient>> queue_list(const QueueFilter&) = 0;
+  // Applies a queue command; returns how many recipients changed. Bumps the queue generation
+  // so a running server reloads its index.
+  virtual Result<std::uint64_t> queue_control(QueueAction, const QueueSelector&) = 0;
+  virtual Result<std::int64_t> queue_generation() = 0;
+
+  virtual Result<void> add_suppression(const Suppression&) = 0;  // replaces an existing entry
+  virtual Result<void> remove_suppression(std::string_view entry) = 0;
+  virtual Result<std::vector<Suppression>> list_suppressions(UnixMillis now) = 0;
+  // The unexpired entry for the address itself or its domain, if any.
+  virtual Result<std::optional<Suppression>> find_suppression(std::string_view address,
+                                                              UnixMillis now) = 0;
 };
 
 struct SqliteOptions {

@@ -69,6 +69,38 @@ CREATE TABLE events (
 CREATE INDEX events_at ON events(at);
 CREATE INDEX events_kind ON events(kind, at);
 )sql"},
+    {3, "delivery: attempts, suppression list, queue control, per-sender bounces", R"sql(
+ALTER TABLE recipients ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+UPDATE recipients SET domain = lower(substr(recipient, instr(recipient, '@') + 1));
+CREATE INDEX recipients_domain ON recipients(domain, status);
+ALTER TABLE senders ADD COLUMN bounces INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  recipient INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  status TEXT NOT NULL,
+  mx_host TEXT NOT NULL DEFAULT '',
+  ip TEXT NOT NULL DEFAULT '',
+  tls TEXT NOT NULL DEFAULT '',
+  response TEXT NOT NULL DEFAULT '',
+  duration_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attempts_recipient ON attempts(recipient);
+CREATE TABLE suppressions (
+  entry TEXT PRIMARY KEY COLLATE NOCASE,
+  is_domain INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('bounce', 'manual')),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE TABLE queue_control (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL
+);
+INSERT INTO queue_control(id, generation) VALUES (1, 0);
+)sql"},
 };
 
 Result<int> current_version(Connection& c) {

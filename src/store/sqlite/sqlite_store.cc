@@ -120,7 +120,7 @@ Result<std::vector<Sender>> SqliteStore::select_senders(std::string_view where,
                                                         std::string_view arg) {
   std::lock_guard lock(read_mutex_);
   std::string sql =
-      "SELECT address, domain, type, password_hash, created_at, password_changed_at "
+      "SELECT address, domain, type, password_hash, created_at, password_changed_at, bounces "
       "FROM senders ";
   sql += where;
   sql += " ORDER BY domain, address";
@@ -134,7 +134,8 @@ Result<std::vector<Sender>> SqliteStore::select_senders(std::string_view where,
     if (!*row) break;
     out.push_back(Sender{st->text(0), st->text(1),
                          sender_type_from_string(st->text(2)).value_or(SenderType::triggered),
-                         st->text(3), st->integer(4), st->optional_integer(5)});
+                         st->text(3), st->integer(4), st->optional_integer(5),
+                         st->integer(6) != 0});
   }
   return out;
 }

@@ -35,9 +35,26 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> query_events(const EventFilter&) override;
   Result<std::optional<std::string>> message_body(std::string_view queue_id) override;
 
+  Result<void> set_sender_bounces(std::string_view address, bool enabled) override;
+  Result<std::vector<PendingRecipient>> load_pending() override;
+  Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) override;
+  Result<void> record_attempts(std::span<const AttemptRecord> attempts) override;
+  Result<std::vector<AttemptRow>> query_attempts(std::string_view queue_id) override;
+  Result<std::vector<PendingRecipient>> queue_list(const QueueFilter&) override;
+  Result<std::uint64_t> queue_control(QueueAction, const QueueSelector&) override;
+  Result<std::int64_t> queue_generation() override;
+  Result<void> add_suppression(const Suppression&) override;
+  Result<void> remove_suppression(std::string_view entry) override;
+  Result<std::vector<Suppression>> list_suppressions(UnixMillis now) override;
+  Result<std::optional<Suppression>> find_suppression(std::string_view address,
+                                                      UnixMillis now) override;
+
  private:
   Result<std::vector<Domain>> select_domains(std::string_view where, std::string_view arg);
   Result<std::vector<Sender>> select_senders(std::string_view where, std::string_view arg);
+  Result<std::vector<PendingRecipient>> select_pending(std::string_view where,
+                                                      const QueueFilter* filter,
+                                                      std::optional<std::int64_t> id);
 
   std::mutex write_mutex_;
   Connection writer_;

@@ -13,8 +13,8 @@ Result<void> SqliteStore::accept_messages(std::span<const NewMessage> batch) {
       "size, body, accepted_at) VALUES(?,?,?,?,?,?,?,?,?,?) RETURNING id");
   if (!msg) return msg.error();
   auto rcpt = writer_.prepare(
-      "INSERT INTO recipients(message, recipient, status, next_attempt_at, updated_at) "
-      "VALUES(?, ?, 'queued', ?, ?)");
+      "INSERT INTO recipients(message, recipient, domain, status, next_attempt_at, updated_at) "
+      "VALUES(?1, ?2, lower(substr(?2, instr(?2, '@') + 1)), 'queued', ?3, ?4)");
   if (!rcpt) return rcpt.error();
   for (const auto& m : batch) {
     msg->reset();
