@@ -14,7 +14,8 @@ TEST(SaslMechanisms, Base64RoundTripAndStrictness) {
   d = decode_base64("");
   ASSERT_TRUE(d);
   EXPECT_EQ(*d, "");
-  for (auto bad : {"AGEAYg=", "AGEAYg", "AGE AYg==", "AGEAYg==\n", "!!!!", "AGEAYg==AAAA"}) {
+  for (auto bad : {"AGEAYg=", "AGEAYg", "AGE AYg==", "AGEAYg==\n", "!!!!", "AGEAYg==AAAA",
+                   "T\xff\xff\xff", "A===", "AB=A"}) {
     EXPECT_FALSE(decode_base64(bad)) << bad;
   }
 }
