@@ -32,6 +32,16 @@ std::string_view mechanism_name(Mechanism m) {
 
 Result<std::string> decode_base64(std::string_view text) {
   if (text.size() % 4 != 0) return make_error("base64 length is not a multiple of 4");
+  // Check the alphabet ourselves: libsodium 1.0.18 accepts some octets >= 0x80 as digits
+  // (found by fuzz_smtp_command).
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  for (std::size_t i = 0; i + pad < text.size(); ++i) {
+    char c = text[i];
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/';
+    if (!ok) return make_error("invalid base64");
+  }
   std::string out(text.size() / 4 * 3, '\0');
   std::size_t len = 0;
   const char* end = nullptr;

@@ -158,6 +158,11 @@ class ServerSession {
   // Introspection for the I/O layer's logging and for tests.
   bool tls_active() const { return tls_active_; }
   const std::string& auth_user() const { return auth_user_; }
+  // Octets held by the session: unprocessed input plus the message being received. Bounded by
+  // max_message_size + kMaxBufferedInput + one receive() argument (checked by the fuzzer).
+  std::size_t buffered_bytes() const {
+    return in_.size() + out_.size() + (decoder_ ? decoder_->data().size() : 0);
+  }
 
  private:
   enum class Mode { command, auth, data, bdat };
