@@ -81,6 +81,10 @@ int run_send(SendArgs& args) {
   o.port = args.port ? static_cast<std::uint16_t>(args.port) : send::default_port(o.encryption);
   o.timeout = std::chrono::seconds(args.timeout_seconds);
   if (args.password_stdin) {
+    // Settle everything else first, so nobody types a password for a command that cannot run.
+    send::SendOptions without_password = o;
+    without_password.password = "-";
+    if (auto r = send::check_options(without_password); !r) return report(r.error());
     auto pw = read_password_line(o.user);
     if (!pw || pw->empty()) return report(make_error("no password on standard input"));
     o.password = std::move(*pw);

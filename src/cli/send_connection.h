@@ -29,7 +29,7 @@ using Duration = std::chrono::steady_clock::duration;
 // line reader).
 class RecordingSocket {
  public:
-  static constexpr std::size_t kKeep = 16;
+  static constexpr std::size_t kKeep = 64;
   using executor_type = boost::asio::ip::tcp::socket::executor_type;
   using lowest_layer_type = boost::asio::ip::tcp::socket::lowest_layer_type;
 

@@ -42,7 +42,7 @@ Speaks classify_first_bytes(std::string_view bytes);
 struct ConnectObservation {
   Encryption encryption = Encryption::none;
   std::uint16_t port = 0;
-  // The first bytes the server sent on this connection (the client keeps up to 16), whether
+  // The first bytes the server sent on this connection (the client keeps up to 64), whether
   // they came before or in answer to a TLS handshake.
   std::string first_bytes;
   // none/starttls: no complete greeting line arrived within greeting_wait.
