@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   herald::cli::register_domain_commands(app, ctx, exit_code);
   herald::cli::register_sender_commands(app, ctx, exit_code);
   herald::cli::register_log_commands(app, ctx, exit_code);
-  // SEND_PENDING herald::cli::register_send_command(app, ctx, exit_code);
+  herald::cli::register_send_command(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);
