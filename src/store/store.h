@@ -131,6 +131,9 @@ class Store {
   virtual Result<void> set_sender_bounces(std::string_view address, bool enabled) = 0;
   // Every recipient in status queued or deferred: the scheduler's index at start.
   virtual Result<std::vector<PendingRecipient>> load_pending() = 0;
+  // Recipients queued after the row id `after` (new mail since the last look), oldest first.
+  virtual Result<std::vector<PendingRecipient>> load_queued_after(std::int64_t after,
+                                                                  std::uint32_t limit) = 0;
   virtual Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) = 0;
   // Updates each recipient's status and records the attempt, all in one transaction.
   virtual Result<void> record_attempts(std::span<const AttemptRecord> attempts) = 0;

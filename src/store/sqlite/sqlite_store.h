@@ -37,6 +37,8 @@ class SqliteStore final : public Store {
 
   Result<void> set_sender_bounces(std::string_view address, bool enabled) override;
   Result<std::vector<PendingRecipient>> load_pending() override;
+  Result<std::vector<PendingRecipient>> load_queued_after(std::int64_t after,
+                                                          std::uint32_t limit) override;
   Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) override;
   Result<void> record_attempts(std::span<const AttemptRecord> attempts) override;
   Result<std::vector<AttemptRow>> query_attempts(std::string_view queue_id) override;

@@ -67,6 +67,23 @@ Result<std::vector<PendingRecipient>> SqliteStore::load_pending() {
                         nullptr, std::nullopt);
 }
 
+Result<std::vector<PendingRecipient>> SqliteStore::load_queued_after(std::int64_t after,
+                                                                     std::uint32_t limit) {
+  std::lock_guard lock(read_mutex_);
+  auto st = reader_.prepare(std::string(kPendingColumns) +
+                            "WHERE r.id > ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2");
+  if (!st) return st.error();
+  st->bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<PendingRecipient> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read_pending(*st));
+  }
+  return out;
+}
+
 Result<std::optional<PendingRecipient>> SqliteStore::find_recipient(std::int64_t id) {
   auto rows = select_pending("WHERE r.id = ?1", nullptr, id);
   if (!rows) return rows.error();
