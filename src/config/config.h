@@ -65,6 +65,21 @@ struct DnsConfig {
   bool operator==(const DnsConfig&) const = default;
 };
 
+// Outbound delivery (issue "Delivery engine").
+struct DeliveryConfig {
+  std::string relay;          // "host:port" smart host for all mail; "" = MX lookup
+  std::string relay_tls;      // opportunistic | required (STARTTLS to the relay)
+  std::string relay_user;     // AUTH to the relay; "" = none
+  std::string relay_password;
+  std::uint32_t mx_port = 0;  // port of MX hosts (25; other values for test networks)
+  std::uint32_t max_lifetime = 0;          // seconds a recipient may stay queued
+  std::uint32_t initial_concurrency = 0;   // per destination, slow start
+  std::uint32_t max_concurrency = 0;       // per destination
+  std::uint32_t connect_timeout = 0;       // seconds
+  std::uint32_t suppression_days = 0;      // automatic suppression entries expire after this
+  bool operator==(const DeliveryConfig&) const = default;
+};
+
 struct StoreConfig {
   std::uint32_t busy_timeout_ms = 0;
   bool operator==(const StoreConfig&) const = default;
@@ -81,6 +96,7 @@ struct Config {
   HttpConfig http;
   DnsConfig dns;
   StoreConfig store;
+  DeliveryConfig delivery;
   bool operator==(const Config&) const = default;
 };
 

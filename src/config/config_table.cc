@@ -18,6 +18,7 @@ AnySlot slot_of(F f) {
 
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kTlsVersions[] = {"1.2", "1.3"};
+constexpr std::string_view kRelayTls[] = {"opportunistic", "required"};
 constexpr std::string_view kTlsModes[] = {"none", "starttls", "implicit"};  // TlsMode order
 
 constexpr std::int64_t kMaxPath = 4096;
@@ -124,6 +125,47 @@ const Entry kEntries[] = {
      {Kind::integer, 100, 60000},
      "5000",
      "Milliseconds to wait for a DNS answer."},
+
+    {HERALD_KEY(delivery.relay),
+     {Kind::text, 0, 300},
+     R"("")",
+     "Smart host \"host:port\" that receives all outgoing mail; \"\" = deliver to MX hosts."},
+    {HERALD_KEY(delivery.relay_tls),
+     {Kind::choice, 0, 0, kRelayTls},
+     R"("opportunistic")",
+     "STARTTLS to the smart host: opportunistic, or required (defer when not offered)."},
+    {HERALD_KEY(delivery.relay_user),
+     {Kind::text, 0, 320},
+     R"("")",
+     "User name for AUTH at the smart host; \"\" = no AUTH."},
+    {HERALD_KEY(delivery.relay_password),
+     {Kind::text, 0, 200},
+     R"("")",
+     "Password for AUTH at the smart host (keep this file private)."},
+    {HERALD_KEY(delivery.mx_port),
+     {Kind::integer, 1, 65535},
+     "25",
+     "TCP port of MX hosts (25 on the Internet; another port only for test networks)."},
+    {HERALD_KEY(delivery.max_lifetime),
+     {Kind::integer, 60, 2592000},
+     "259200",
+     "Seconds a recipient may stay queued before it expires and bounces (default 3 days)."},
+    {HERALD_KEY(delivery.initial_concurrency),
+     {Kind::integer, 1, 1000},
+     "5",
+     "Concurrent deliveries a destination domain starts with (slow start)."},
+    {HERALD_KEY(delivery.max_concurrency),
+     {Kind::integer, 1, 1000},
+     "20",
+     "Most concurrent deliveries to one destination domain."},
+    {HERALD_KEY(delivery.connect_timeout),
+     {Kind::integer, 1, 600},
+     "30",
+     "Seconds to wait for a TCP connection to a receiving server."},
+    {HERALD_KEY(delivery.suppression_days),
+     {Kind::integer, 1, 3650},
+     "30",
+     "Days an address stays on the suppression list after a hard bounce."},
 
     {HERALD_KEY(store.busy_timeout_ms),
      {Kind::integer, 100, 600000},
