@@ -8,11 +8,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <thread>
 
 #include "api/http_server.h"
 #include "app/privileges.h"
+#include "delivery/engine.h"
 #include "smtpd/smtp_server.h"
 
 namespace herald::app {
@@ -63,6 +65,33 @@ Result<tcp::acceptor> bind_http(asio::io_context& io, const std::string& address
   return acceptor;
 }
 
+delivery::EngineSettings engine_settings(const config::Config& cfg) {
+  delivery::EngineSettings s;
+  s.hostname = cfg.hostname;
+  s.route.relay = cfg.delivery.relay;
+  s.route.relay_requires_tls = cfg.delivery.relay_tls == "required";
+  s.route.mx_port = static_cast<std::uint16_t>(cfg.delivery.mx_port);
+  s.dns.servers = cfg.dns.servers;
+  s.dns.timeout = std::chrono::milliseconds(cfg.dns.timeout_ms);
+  s.connect_timeout = std::chrono::seconds(cfg.delivery.connect_timeout);
+  s.retry.max_lifetime = std::chrono::seconds(cfg.delivery.max_lifetime);
+  s.limits.initial_concurrency = cfg.delivery.initial_concurrency;
+  s.limits.max_concurrency = std::max(cfg.delivery.max_concurrency, cfg.delivery.initial_concurrency);
+  s.suppression_ttl = static_cast<UnixMillis>(cfg.delivery.suppression_days) * 86'400'000;
+  return s;
+}
+
+// Lets deliveries in flight record their outcome (up to 15 s), then stops the event loop.
+// What does not finish stays queued in the store and is retried after restart.
+asio::awaitable<void> drain_then_stop(asio::io_context& io, delivery::DeliveryEngine& engine) {
+  asio::steady_timer t(io);
+  for (int i = 0; i < 150 && engine.in_flight() > 0; ++i) {
+    t.expires_after(std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  io.stop();
+}
+
 }  // namespace
 
 int run_server(const config::Config& cfg) {
@@ -93,7 +122,9 @@ int run_server(const config::Config& cfg) {
                               std::chrono::seconds(cfg.smtp.auth_lockout));
   smtpd::Authenticator authenticator(**store, cache, throttle, workers);
   std::atomic<bool> storage_available{true};
-  smtpd::SmtpServer smtp(io, {cfg, spool, authenticator, tls_holder, storage_available});
+  delivery::DeliveryEngine engine(io, **store, spool, workers, engine_settings(cfg));
+  smtpd::SmtpServer smtp(io, {cfg, spool, authenticator, tls_holder, storage_available,
+                              [&engine] { engine.poke(); }});
 
   if (auto r = smtp.bind(); !r) return fail(r.error());
   auto http = bind_http(io, cfg.http.address);
@@ -101,6 +132,7 @@ int run_server(const config::Config& cfg) {
   if (auto r = drop_privileges(cfg.user, cfg.data_dir); !r) return fail(r.error());
 
   smtp.start();
+  engine.start();
   asio::co_spawn(io, api::serve_http(*http, **store), asio::detached);
   for (const auto& l : smtp.describe()) spdlog::info("smtp listening on {}", l);
   spdlog::info("http listening on {}:{}", http->local_endpoint().address().to_string(),
@@ -116,7 +148,8 @@ int run_server(const config::Config& cfg) {
     smtp.stop();
     http->close();
     disk_timer.cancel();
-    io.stop();
+    engine.stop();
+    asio::co_spawn(io, drain_then_stop(io, engine), asio::detached);
   });
   asio::signal_set hup(io, SIGHUP);
   std::function<void()> wait_hup = [&] {

@@ -69,8 +69,6 @@ struct DnsConfig {
 struct DeliveryConfig {
   std::string relay;          // "host:port" smart host for all mail; "" = MX lookup
   std::string relay_tls;      // opportunistic | required (STARTTLS to the relay)
-  std::string relay_user;     // AUTH to the relay; "" = none
-  std::string relay_password;
   std::uint32_t mx_port = 0;  // port of MX hosts (25; other values for test networks)
   std::uint32_t max_lifetime = 0;          // seconds a recipient may stay queued
   std::uint32_t initial_concurrency = 0;   // per destination, slow start

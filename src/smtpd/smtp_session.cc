@@ -208,7 +208,9 @@ asio::awaitable<void> run_session(tcp::socket socket, config::TlsMode mode,
             peer.ip, std::move(auth->user), std::move(auth->password)));
       } else if (auto* msg = std::get_if<smtp::CommitMessage>(&*action)) {
         auto m = to_new_message(msg->tx, spool::Spool::new_queue_id(), peer, cfg.hostname);
-        proto.on_commit_result(co_await commit(services.spool, std::move(m)));
+        auto outcome = co_await commit(services.spool, std::move(m));
+        if (outcome.ok && services.mail_committed) services.mail_committed();
+        proto.on_commit_result(outcome);
       } else if (auto* e = std::get_if<smtp::Event>(&*action)) {
         record_event(services.spool, *e, peer, proto);
       } else if (std::holds_alternative<smtp::Close>(*action)) {

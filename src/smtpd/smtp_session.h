@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "config/config.h"
@@ -26,6 +27,7 @@ struct SessionServices {
   Authenticator& authenticator;
   tls::ContextHolder& tls;
   const std::atomic<bool>& storage_available;
+  std::function<void()> mail_committed;  // wakes delivery after a durable commit
 };
 
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
