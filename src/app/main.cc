@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   herald::cli::register_sender_commands(app, ctx, exit_code);
   herald::cli::register_log_commands(app, ctx, exit_code);
   herald::cli::register_send_command(app, ctx, exit_code);
+  herald::cli::register_queue_commands(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -13,5 +13,6 @@ void register_domain_commands(CLI::App& app, Context& ctx, int& exit_code);
 void register_sender_commands(CLI::App& app, Context& ctx, int& exit_code);
 void register_log_commands(CLI::App& app, Context& ctx, int& exit_code);
 void register_send_command(CLI::App& app, Context& ctx, int& exit_code);
+void register_queue_commands(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace herald::cli

@@ -100,6 +100,16 @@ int password(Context& ctx, const std::string& address) {
   return 0;
 }
 
+int bounces(Context& ctx, const std::string& address, const std::string& setting) {
+  if (setting != "on" && setting != "off")
+    return report(make_error("bounces must be 'on' or 'off', not '" + setting + "'"));
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  if (auto r = (*st)->set_sender_bounces(address, setting == "on"); !r) return report(r.error());
+  std::cout << "Bounce messages (DSNs) for " << address << ": " << setting << ".\n";
+  return 0;
+}
+
 }  // namespace
 
 void register_sender_commands(CLI::App& app, Context& ctx, int& exit_code) {
@@ -125,6 +135,12 @@ void register_sender_commands(CLI::App& app, Context& ctx, int& exit_code) {
       "password", "Set the SMTP password (read from standard input, one line)");
   p->add_option("ADDRESS", address, "Sender address")->required();
   p->callback([&] { exit_code = password(ctx, address); });
+
+  static std::string setting;
+  auto* b = snd->add_subcommand("bounces", "Send bounce messages (DSNs) to this sender: on|off");
+  b->add_option("ADDRESS", address, "Sender address")->required();
+  b->add_option("SETTING", setting, "on or off")->required();
+  b->callback([&] { exit_code = bounces(ctx, address, setting); });
 }
 
 }  // namespace herald::cli
