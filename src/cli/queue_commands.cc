@@ -175,7 +175,7 @@ void register_queue_commands(CLI::App& app, Context& ctx, int& exit_code) {
   sa->add_option("--reason", o.reason, "Why");
   sa->add_option("--days", o.days, "Expire after this many days (default: permanent)");
   sa->add_flag("--permanent", o.permanent, "Never expire (the default for manual entries)");
-  sa->callback([&] {
+  sa->callback([&ctx, &exit_code, sa] {
     if (sa->count("--days") == 0) o.permanent = true;
     exit_code = suppression_add(ctx, o);
   });
