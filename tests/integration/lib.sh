@@ -33,7 +33,9 @@ _STARTED_AT=$(date +%s.%N)
 
 # ---- reporting ------------------------------------------------------------------------------
 
-step() { echo "--- $*"; }
+step() {
+  echo "--- [$(awk -v a="$_STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f", b - a }')s] $*"
+}
 
 fail() {
   echo "FAIL: $*" >&2
@@ -197,7 +199,7 @@ start_server() {
     local i
     for i in $(seq 150); do
       # "http listening" is logged after every SMTP listener is bound and accepting.
-      if grep -q "http listening on" "$SERVER_LOG"; then return 0; fi
+      if grep -qs "http listening on" "$SERVER_LOG"; then return 0; fi
       kill -0 "$SERVER_PID" 2>/dev/null || break
       sleep 0.1
     done
