@@ -11,29 +11,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SMTP_EXTRA=$'auth_max_failures = 1000\nauth_lockout = 1'
 pick_ports_and_configure
 setup_sender
-run herald sender add nopass@example.com --type triggered
-expect_rc "sender add nopass@example.com" 0
 start_server
 WRONG="Wrong34CDef"
 ACCEPTED=()  # subjects that must be in the log
 
-# accepted SUBJECT: the last run succeeded and the message is recorded in the log.
+# accepted SUBJECT: the last run succeeded; the log is checked for SUBJECT at the end.
 accepted() {
   expect_rc "$1" 0
   ACCEPTED+=("$1")
-  local rows
-  rows="$(herald log --json --limit 100000 | pyjson "[r for r in d if r['subject'] == '''$1''']")"
-  expect_eq "$1: log rows (status, sender, recipient, subject)" \
-    "[[\"queued\", \"$SENDER\", \"bob@example.org\", \"$1\"]]" \
-    "$(pyjson '[[r["status"], r["sender"], r["recipient"], r["subject"]] for r in d]' <<<"$rows")"
-  [ -n "$(pyjson 'd[0]["queue_id"]' <<<"$rows")" ] || fail "$1: log row has no queue_id"
 }
 
-# refused WHAT SUBJECT NEEDLE: the last run failed, its output has NEEDLE, nothing was logged.
+# refused WHAT SUBJECT NEEDLE: the last run failed and its output has NEEDLE; at the end, the
+# log must hold no message with SUBJECT (it holds exactly the ACCEPTED subjects).
 refused() {
   expect_failed "$1"
   expect_contains "$1: client output" "$OUT$ERR" "$3"
-  expect_eq "$1: log rows with subject '$2'" 0 "$(log_count_subject "$2")"
 }
 
 # ---- PHP Symfony Mailer, as Nextcloud builds its transport ------------------------------------
@@ -46,15 +38,11 @@ accepted "symfony implicit"
 run symfony "$PORT_STARTTLS" starttls "$SENDER" "$PASSWORD" "$SENDER" bob@example.org "symfony starttls"
 accepted "symfony starttls"
 
-step "Symfony Mailer: wrong password, unknown user, sender without password"
+step "Symfony Mailer: wrong password"
 run symfony "$PORT_IMPLICIT" implicit "$SENDER" "$WRONG" "$SENDER" bob@example.org "symfony wrong implicit"
 refused "Symfony wrong password (implicit)" "symfony wrong implicit" "535 5.7.8"
 run symfony "$PORT_STARTTLS" starttls "$SENDER" "$WRONG" "$SENDER" bob@example.org "symfony wrong starttls"
 refused "Symfony wrong password (STARTTLS)" "symfony wrong starttls" "535 5.7.8"
-run symfony "$PORT_STARTTLS" starttls nobody@example.com "$PASSWORD" nobody@example.com bob@example.org "symfony nobody"
-refused "Symfony unknown user" "symfony nobody" "535 5.7.8"
-run symfony "$PORT_STARTTLS" starttls nopass@example.com "$PASSWORD" nopass@example.com bob@example.org "symfony nopass"
-refused "Symfony sender without a password" "symfony nopass" "535 5.7.8"
 
 step "Symfony Mailer: From another address than the authenticated one"
 run symfony "$PORT_IMPLICIT" implicit "$SENDER" "$PASSWORD" other@example.com bob@example.org "symfony other from"
@@ -190,74 +178,41 @@ refused "msmtp wrong password (STARTTLS)" "msmtp wrong starttls" "535 5.7.8"
 run msmtp_send "$PORT_IMPLICIT" off "$WRONG" "msmtp wrong implicit"
 refused "msmtp wrong password (implicit)" "msmtp wrong implicit" "authentication failed"
 
-# ---- the protocol rules, exactly ------------------------------------------------------------
-
-step "AUTH before STARTTLS: not advertised, refused; MAIL before STARTTLS refused"
-smtpchat "$PORT_STARTTLS" plain expect:220 "send:EHLO client.test" expect:250 contains:STARTTLS \
-  lacks:AUTH "authplain:$SENDER:$PASSWORD" "expect:538 5.7.11" "send:AUTH LOGIN" "expect:538 5.7.11" \
-  "send:MAIL FROM:<$SENDER>" "expect:530 5.7.0" send:STARTTLS "expect:220" starttls \
-  "send:EHLO client.test" expect:250 "contains:AUTH PLAIN LOGIN" lacks:STARTTLS \
-  "authplain:$SENDER:$PASSWORD" "expect:235 2.7.0" send:QUIT expect:221
-
-step "MAIL without AUTH -> 530 5.7.0 (both listeners)"
-smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 "contains:AUTH PLAIN" \
-  "send:MAIL FROM:<$SENDER>" "expect:530 5.7.0" "send:RCPT TO:<bob@example.org>" "expect:530 5.7.0" \
-  send:QUIT expect:221
-smtpchat "$PORT_STARTTLS" plain expect:220 "send:EHLO client.test" expect:250 send:STARTTLS \
-  expect:220 starttls "send:EHLO client.test" expect:250 "send:MAIL FROM:<$SENDER>" \
-  "expect:530 5.7.0 Authentication required" send:QUIT expect:221
-
-step "MAIL FROM other than the authenticated sender -> 550 5.7.1 naming it"
-for other in boss@example.com ALERTS@example.net "<>"; do
-  addr="$other"
-  [ "$other" == "<>" ] && addr=""
-  smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 \
-    "authplain:$SENDER:$PASSWORD" expect:235 "send:MAIL FROM:<$addr>" "expect:550 5.7.1" \
-    "contains:<$SENDER>" "send:MAIL FROM:<$SENDER>" "expect:250" send:QUIT expect:221
-done
-
-step "From header mismatch -> 550 5.7.1, nothing logged"
-smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 \
-  "authplain:$SENDER:$PASSWORD" expect:235 "send:MAIL FROM:<$SENDER>" expect:250 \
-  "send:RCPT TO:<bob@example.org>" expect:250 send:DATA expect:354 \
-  "message:ceo@example.com:chat from mismatch" "expect:550 5.7.1" "contains:expected From: <$SENDER>" \
-  "send:MAIL FROM:<$SENDER>" expect:250 "send:RCPT TO:<bob@example.org>" expect:250 send:DATA \
-  expect:354 "message:$SENDER:chat accepted" "expect:250 2.0.0 Ok: queued as" send:QUIT expect:221
-expect_eq "log rows for the mismatched From" 0 "$(log_count_subject "chat from mismatch")"
-ACCEPTED+=("chat accepted")
-
 # ---- the records --------------------------------------------------------------------------
 
-step "every accepted message is in herald log --json, nothing else"
-log="$(herald log --json --limit 100000)"
-expected_subjects="$(printf '%s\n' "${ACCEPTED[@]}" | sort)"
-expect_eq "subjects in the log" "$expected_subjects" \
-  "$(pyjson '"\n".join(sorted(r["subject"] for r in d))' <<<"$log")"
-expect_eq "statuses in the log" '["queued"]' "$(pyjson 'sorted(set(r["status"] for r in d))' <<<"$log")"
-expect_eq "queue ids are unique" "${#ACCEPTED[@]}" "$(pyjson 'len(set(r["queue_id"] for r in d))' <<<"$log")"
+step "every accepted message is in herald log --json (queued, sender, recipient, subject)"
+herald log --json --limit 100000 >"$WORK/log.json"
+problems="$(printf '%s\n' "${ACCEPTED[@]}" | "$PYTHON" -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+want = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+for subject in want:
+    got = [(r["status"], r["sender"], r["recipient"]) for r in rows if r["subject"] == subject]
+    if got != [("queued", sys.argv[2], "bob@example.org")]:
+        print(f"  {subject!r}: expected one row (queued, {sys.argv[2]}, bob@example.org), got {got}")
+for r in rows:
+    subject = r["subject"]
+    if subject not in want:
+        print(f"  {subject!r}: logged, but that attempt should have been refused")
+    if not r["queue_id"]:
+        print(f"  {subject!r}: no queue_id")
+' "$WORK/log.json" "$SENDER")"
+[ -z "$problems" ] || fail "the log does not match the accepted messages:"$'\n'"$problems"
+expect_eq "queue ids are unique" "${#ACCEPTED[@]}" "$(pyjson 'len(set(r["queue_id"] for r in d))' <"$WORK/log.json")"
 
-step "rejected attempts are in herald events"
+step "refused attempts are in herald events; no password anywhere"
 events="$(herald events --json --limit 100000)"
-kinds="$(pyjson 'sorted(set(e["kind"] for e in d))' <<<"$events")"
-for kind in auth_failed auth_without_tls auth_required sender_mismatch from_header_mismatch; do
-  expect_contains "event kinds recorded" "$kinds" "\"$kind\""
-done
-expect_eq "events are from 127.0.0.1" '["127.0.0.1"]' "$(pyjson 'sorted(set(e["client_ip"] for e in d))' <<<"$events")"
-expect_contains "auth_failed names the user" \
-  "$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "auth_failed")' <<<"$events")" \
-  "user $SENDER"
-expect_contains "auth_failed for the unknown user" \
-  "$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "auth_failed")' <<<"$events")" \
-  "nobody@example.com"
-expect_contains "sender_mismatch detail" \
+expect_eq "event kinds" '["auth_failed", "auth_required", "from_header_mismatch", "sender_mismatch"]' \
+  "$(pyjson 'sorted(set(e["kind"] for e in d))' <<<"$events")"
+expect_contains "auth_required (curl without TLS tried MAIL in clear)" \
+  "$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "auth_required")' <<<"$events")" \
+  "MAIL before STARTTLS"
+expect_contains "sender_mismatch (Symfony with another from)" \
   "$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "sender_mismatch")' <<<"$events")" \
-  "MAIL FROM <boss@example.com>"
-expect_contains "from_header_mismatch detail" \
+  "MAIL FROM <other@example.com>"
+expect_contains "from_header_mismatch (swaks)" \
   "$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "from_header_mismatch")' <<<"$events")" \
-  "From header <ceo@example.com>"
-run herald events --kind sender_mismatch
-expect_rc "herald events --kind sender_mismatch" 0
-expect_contains "herald events (text)" "$OUT" "sender_mismatch  127.0.0.1"
+  "From header <boss@example.com>"
 expect_not_contains "no password in events" "$events" "$PASSWORD"
 expect_not_contains "no password in events" "$events" "$WRONG"
 expect_not_contains "no password in the server log" "$(cat "$SERVER_LOG")" "$PASSWORD"
