@@ -16,6 +16,8 @@ Steps (run in order; the transcript is printed as it goes, with seconds since th
   sleep:SECONDS        wait
   touch:PATH           create PATH (tells a test this session is established)
   waitfile:PATH        wait (up to the read timeout) until PATH exists
+  noopwait:PATH        the same, sending NOOP (expecting 250) every 0.5 s to stay clear of
+                       the server's idle timeout
   mark                 remember the time
   within:LO:HI         seconds since the last mark are in [LO, HI]
   closed:SECONDS       the server closes the connection within SECONDS (no more replies)
@@ -148,6 +150,16 @@ def main():
                     if time.monotonic() > deadline:
                         die(f"{arg} did not appear within {conn.timeout} s")
                     time.sleep(0.05)
+            elif verb == "noopwait":
+                deadline = time.monotonic() + conn.timeout
+                while not os.path.exists(arg):
+                    if time.monotonic() > deadline:
+                        die(f"{arg} did not appear within {conn.timeout} s")
+                    conn.send(b"NOOP\r\n")
+                    last = conn.read_reply()
+                    if not last.startswith("250"):
+                        die(f"expected 250 to NOOP, got {last!r}")
+                    time.sleep(0.5)
             elif verb == "mark":
                 mark = time.monotonic()
             elif verb == "within":
