@@ -92,7 +92,7 @@ curl_send() {  # URL PASSWORD SUBJECT [extra curl args]
   local url=$1 pw=$2 subject=$3
   shift 3
   message_file "$WORK/curl.eml" "$subject"
-  curl -sS --max-time 20 "$url" -k --user "$SENDER:$pw" --mail-from "$SENDER" \
+  curl -q -sS --max-time 20 "$url" -k --user "$SENDER:$pw" --mail-from "$SENDER" \
     --mail-rcpt bob@example.org --upload-file "$WORK/curl.eml" "$@"
 }
 
@@ -163,7 +163,7 @@ refused "Python From header mismatch" "python from mismatch" "5.7.1"
 
 msmtp_send() {  # PORT on|off PASSWORD SUBJECT
   message_file "$WORK/msmtp.eml" "$4"
-  msmtp --host=127.0.0.1 --port="$1" --tls=on --tls-starttls="$2" --tls-certcheck=off \
+  msmtp -C /dev/null --host=127.0.0.1 --port="$1" --tls=on --tls-starttls="$2" --tls-certcheck=off \
     --auth=on --user="$SENDER" --passwordeval="echo $3" --from="$SENDER" --timeout=20 \
     bob@example.org <"$WORK/msmtp.eml"
 }
