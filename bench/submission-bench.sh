@@ -153,7 +153,8 @@ pf_master() { tr -d ' \n' </var/spool/postfix/pid/master.pid; }
 
 H_PORT=$(free_port) H_HTTP=$(free_port)
 [ "$H_PORT" != "$H_HTTP" ] || H_HTTP=$(free_port)
-mkdir -p "$work/herald"
+mkdir -p "$work/herald" "$work/tls"
+install -m 600 /etc/postfix/tls/cert.pem /etc/postfix/tls/key.pem "$work/tls/"
 cat >"$work/herald.toml" <<EOF
 data_dir = "$work/herald"
 hostname = "mta.test"
@@ -166,9 +167,9 @@ ${max_commands:+max_commands = $max_commands}
 address = "127.0.0.1:$H_PORT"
 tls = "starttls"
 
-[tls]  # the same RSA-2048 certificate as Postfix
-cert = "/etc/postfix/tls/cert.pem"
-key = "/etc/postfix/tls/key.pem"
+[tls]  # a copy of Postfix's RSA-2048 certificate (swapped for ECDSA in step 7, via SIGHUP)
+cert = "$work/tls/cert.pem"
+key = "$work/tls/key.pem"
 
 [http]
 address = "127.0.0.1:$H_HTTP"
@@ -348,7 +349,9 @@ if [ "$profile" = 1 ] && command -v perf >/dev/null; then
     {
       echo "### Herald, 20 sessions, $mode: $r (msgs/s p50 p99 errors accepted cpu_ms busy%)"
       echo
-      echo "Per-thread CPU over the run (ms; thread id: role from the perf profile below):"
+      echo "Per-thread CPU over the run (ms). tid $herald_pid is the main thread (an io_context thread);" \
+        "the writer is the thread in libsqlite3, the other io thread runs ssl/asio, the two" \
+        "AUTH workers are nearly idle:"
       echo '```'
       join "$work/threads0" "$work/threads1" | awk -v hz="$hz" '{ printf "tid %s %8.0f ms\n", $1, ($3 - $2) * 1000 / hz }'
       echo '```'
@@ -362,14 +365,46 @@ if [ "$profile" = 1 ] && command -v perf >/dev/null; then
       echo
       perf_top "$work/perf-$mode.data" --no-children --sort pid,dso 20
       echo
-      perf_top "$work/perf-$mode.data" --no-children --sort pid,dso,sym 30
+      perf_top "$work/perf-$mode.data" --no-children --sort pid,dso,sym 25
       echo
-      perf_top "$work/perf-$mode.data" --children --sort sym 40
+      perf_top "$work/perf-$mode.data" --children --sort sym 30
       echo '```'
       echo
     } >>"$prof"
     log "profiled herald ($mode)"
   done
+  # Herald's CPU per message with a new connection per message: RSA-2048 vs ECDSA P-256
+  # certificate (A/B twice; herald reloads the certificate on SIGHUP).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=mta.test \
+    -keyout "$work/ec-key.pem" -out "$work/ec-cert.pem" 2>/dev/null
+  cp "$work/tls/cert.pem" "$work/rsa-cert.pem"; cp "$work/tls/key.pem" "$work/rsa-key.pem"
+  n=$(awk '$1 == "herald" && $2 == 20 && $3 == "perconn" { print $9 }' "$results" | median)
+  [ "$n" = NA ] && n=1000
+  n=$(awk -v n="$n" 'BEGIN { n = int(n / 2); print n < 100 ? 100 : n }')
+  : >"$work/certs"
+  for round in 1 2; do
+    for kind in rsa ec; do
+      cp "$work/$kind-cert.pem" "$work/tls/cert.pem"; cp "$work/$kind-key.pem" "$work/tls/key.pem"
+      kill -HUP "$herald_pid"; sleep 0.5
+      served=$(openssl s_client -starttls smtp -connect "127.0.0.1:$H_PORT" </dev/null 2>/dev/null |
+        openssl x509 -noout -text 2>/dev/null | sed -n 's/^ *Public Key Algorithm: //p' | head -1) || true
+      r=$(run_load herald 20 perconn "$n")
+      echo "$kind $r" >>"$work/certs"
+      log "certificate $kind (served: ${served:-?}) round $round: $r"
+    done
+  done
+  cp "$work/rsa-cert.pem" "$work/tls/cert.pem"; cp "$work/rsa-key.pem" "$work/tls/key.pem"; kill -HUP "$herald_pid"
+  {
+    echo "### Herald, 20 sessions, perconn: RSA-2048 vs ECDSA P-256 certificate (A/B twice, medians)"
+    echo
+    echo "| certificate | msgs/s | connect->250 p99 ms | Herald CPU ms/msg |"
+    echo "|---|---:|---:|---:|"
+    for kind in rsa ec; do
+      c() { awk -v k="$kind" -v c="$1" '$1 == k { print $c }' "$work/certs" | median; }
+      echo "| $kind | $(c 2) | $(c 4) | $(c 7) |"
+    done
+    echo
+  } >>"$prof"
   # Postfix's fsyncs for the same load (system-wide: its cleanup processes come and go).
   n=$(awk '$1 == "postfix" && $2 == 20 && $3 == "reuse" { print $9 }' "$results" | median)
   [ "$n" = NA ] && n=1000
@@ -434,7 +469,7 @@ if [ "$write_doc" = 1 ]; then
   gen=$work/generated.md
   {
     echo "<!-- BEGIN GENERATED: bench/submission-bench.sh -->"
-    echo "Run: \`$cmdline\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD)," \
+    echo "Run: \`$cmdline\` (defaults: --repeat 3 --secs 10) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD)," \
       "$(( $(date +%s) - t_start )) s in all."
     echo
     echo "Machine: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1))," \
@@ -469,7 +504,7 @@ if [ "$write_doc" = 1 ]; then
     cat "$results"
     echo '```'
     echo
-    if [ -s "$prof" ]; then echo "Profiles (perf record -g on the herald process during a 20-session run):"; echo; cat "$prof"; fi
+    if [ -s "$prof" ]; then echo "Profiles (perf record --call-graph dwarf on the herald process during a 20-session run):"; echo; cat "$prof"; fi
     echo "<!-- END GENERATED -->"
   } >"$gen"
   doc=$repo/docs/performance.md
