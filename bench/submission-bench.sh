@@ -17,14 +17,16 @@
 #      ../shared/bench/README.md shows (loopback only, relaying everything to a sink on
 #      127.0.0.1:2626), plus Cyrus SASL (sasldb) so that Postfix too runs STARTTLS + AUTH PLAIN;
 #      aborts unless `postconf relayhost transport_maps` point at the local sink;
-#   3. starts smtp-sink on 127.0.0.1:2626, Postfix on 127.0.0.1:2525 and Herald (temp data_dir
-#      on the same disk as Postfix's queue, the same certificate as Postfix) on a free port;
+#   3. starts smtp-sink on 127.0.0.1:2626, Postfix on 127.0.0.1:2525 (free ports instead when
+#      these are taken) and Herald (temp data_dir on the same disk as Postfix's queue, a copy of
+#      Postfix's certificate) on a free port;
 #   4. per cell (sessions x mode): one warm-up run per server sizes the message count for runs of
 #      about --secs seconds, then --repeat rounds alternating the servers (P,H then H,P ...),
 #      clearing Postfix's queue before each of its runs; records msgs/s, p99, errors, CPU per
 #      accepted message (Herald: /proc/PID/stat; Postfix: master and all its children);
 #   5. a latency pass with bench/dot_latency.py (time from the final "." to the 250);
-#   6. a profile of Herald (perf) and fsync counts of both servers under 20-session load;
+#   6. a profile of Herald (perf), fsync counts of both servers under 20-session load, and
+#      Herald's per-connection CPU with an RSA-2048 vs an ECDSA P-256 certificate (A/B);
 #   7. prints the tables and writes them into docs/performance.md between the GENERATED
 #      markers (the hand-written analysis around them is kept);
 #   8. stops Herald, Postfix and the sink, and deletes Postfix's queue and the temp files.
