@@ -37,7 +37,7 @@ struct DeliveryStatus {
   std::optional<RemoteReply> reply;
   std::string remote_host;  // MX name, "" when no host was reached
   std::string remote_ip;
-  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384", or "none"
+  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384", "none" (plaintext), "" (no connection)
 };
 
 // Classifies an SMTP reply (RFC 5321 §4.2.1): 2xx delivered, 4xx deferred, 5xx bounced.

@@ -6,6 +6,10 @@
 #include <opendkim/dkim.h>
 #undef _Bool
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -57,6 +61,23 @@ bool is_dns_name(std::string_view s) {
   return true;
 }
 
+// Checks the key with OpenSSL before libopendkim sees it: libopendkim 2.11 leaks its key
+// state when it fails to load a key (dkim_privkey_load), and its error text is less useful.
+// rsa-sha256 needs an RSA key; verifiers ignore keys under 1024 bits (RFC 8301 §3.2).
+Result<void> check_private_key(std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (!bio) return make_error("DKIM signing failed: out of memory");
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (!key) return make_error("DKIM signing failed: the private key is not a PEM private key");
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
+    return make_error("DKIM signing failed: the private key is not an RSA key");
+  if (EVP_PKEY_get_bits(key.get()) < 1024)
+    return make_error("DKIM signing failed: the RSA key is shorter than 1024 bits");
+  return ok();
+}
+
 Result<void> set_option(DKIM_LIB* lib, int option, const void* value, std::size_t size) {
   DKIM_STAT st = dkim_options(lib, DKIM_OP_SETOPT, option, const_cast<void*>(value), size);
   if (st != DKIM_STAT_OK)
@@ -90,6 +111,8 @@ Result<std::string> DkimSigner::signature_header(std::string_view message, std::
                                                  std::string_view private_key_pem) const {
   if (!is_dns_name(domain) || !is_dns_name(selector))
     return make_error("DKIM signing failed: invalid domain or selector");
+  if (private_key_pem.size() > 64 * 1024) return make_error("DKIM signing failed: key too large");
+  if (auto checked = check_private_key(private_key_pem); !checked) return checked.error();
   // libopendkim wants NUL-terminated strings and copies them into the handle.
   const std::string key(private_key_pem), dom(domain), sel(selector);
   DKIM_STAT st = DKIM_STAT_OK;

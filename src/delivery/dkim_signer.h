@@ -32,9 +32,10 @@ class DkimSigner {
 
   // The "DKIM-Signature: ...\r\n" field (folded with CRLF + tab) to prepend to `message`.
   // `message`: the complete message as it will be sent, CRLF line endings, not dot-stuffed.
-  // `private_key_pem`: the domain's RSA private key (PEM, PKCS#1 or PKCS#8).
-  // Fails (with libopendkim's reason) on a bad key, a message without a From field, or a
-  // domain/selector that is not a DNS name.
+  // `private_key_pem`: the domain's RSA private key (PEM, PKCS#1 or PKCS#8), >= 1024 bits
+  // (RFC 8301 §3.2), checked with OpenSSL before libopendkim sees it.
+  // Fails on such a bad key, on a message without a From field (libopendkim's reason), or on
+  // a domain/selector that is not a DNS name.
   Result<std::string> signature_header(std::string_view message, std::string_view domain,
                                        std::string_view selector,
                                        std::string_view private_key_pem) const;

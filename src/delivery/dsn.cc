@@ -103,13 +103,19 @@ std::string header_section(std::string_view message) {
     std::string_view line = message.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // end of the header section
+    std::string text(line);
+    std::replace(text.begin(), text.end(), '\r', ' ');  // a stray CR would end the line early
+    std::replace(text.begin(), text.end(), '\0', ' ');
     // An overlong line is folded (continuation lines start with a space), never truncated.
-    while (line.size() > kMaxLine) {
-      out.append(line.substr(0, kMaxLine - 1));
+    std::size_t room = kMaxLine;
+    std::string_view rest = text;
+    while (rest.size() > room) {
+      out.append(rest.substr(0, room));
       out += "\r\n ";
-      line.remove_prefix(kMaxLine - 1);
+      rest.remove_prefix(room);
+      room = kMaxLine - 1;  // the continuation's leading space takes one octet
     }
-    out.append(line);
+    out.append(rest);
     out += kCrlf;
     pos = nl == std::string_view::npos ? message.size() : nl + 1;
   }

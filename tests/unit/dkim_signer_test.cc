@@ -6,6 +6,9 @@
 #define _Bool bool
 #include <opendkim/dkim.h>
 #undef _Bool
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
 #include <cctype>
@@ -241,7 +244,21 @@ TEST(DkimSigner, WrongPublishedKeyFails) {
   EXPECT_NE(verifier.verify(sign(kMessage)).status, DKIM_STAT_OK);
 }
 
+std::string ed25519_pem() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
 TEST(DkimSigner, ErrorsAreValues) {
+  auto small = accounts::generate_dkim_key(512);
+  ASSERT_TRUE(small);
   const struct {
     const char* name;
     std::string message;
@@ -251,6 +268,9 @@ TEST(DkimSigner, ErrorsAreValues) {
   } rows[] = {
       {"bad key", kMessage, kDomain, kSelector, "-----BEGIN PRIVATE KEY-----\nnope\n"},
       {"empty key", kMessage, kDomain, kSelector, ""},
+      {"public key instead of private", kMessage, kDomain, kSelector, test_key().public_b64},
+      {"not an RSA key", kMessage, kDomain, kSelector, ed25519_pem()},
+      {"RSA key under 1024 bits", kMessage, kDomain, kSelector, small->private_pem},
       {"no From field", "To: a@example.org\r\nSubject: x\r\n\r\nbody\r\n", kDomain, kSelector,
        test_key().private_pem},
       {"domain with tag syntax", kMessage, "shop.example; s=evil", kSelector,

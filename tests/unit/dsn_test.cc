@@ -388,8 +388,12 @@ TEST(Dsn, LongLinesAreFoldedNeverOver998) {
   std::string words;
   for (int i = 0; i < 300; ++i) words += "word" + std::to_string(i) + " ";
   in.recipients[0].diagnostic = "smtp; 550 5.7.1 " + words + std::string(2500, 'x');
-  const std::string original =
-      "Subject: " + std::string(2100, 's') + "\r\nX-Long: " + words + "\r\n\r\nbody\r\n";
+  // Header lines at and around the fold points (998 + 997 octets), plus a stray CR.
+  const std::string original = "Subject: " + std::string(2100, 's') + "\r\nX-Long: " + words +
+                               "\r\nX-A: " + std::string(1995 - 5, 'a') +  //
+                               "\r\nX-B: " + std::string(1996 - 5, 'b') +  //
+                               "\r\nX-C: " + std::string(999 - 5, 'c') +   //
+                               "\r\nX-D: stray\rCR\r\n\r\nbody\r\n";
   in.original_message = original;
   auto built = build_dsn(in);
   ASSERT_TRUE(built) << built.error().message;
@@ -399,6 +403,17 @@ TEST(Dsn, LongLinesAreFoldedNeverOver998) {
   // Folding keeps the words: the unfolded Diagnostic-Code starts with the reply.
   auto groups = status_groups(d.parts[1].body);
   EXPECT_TRUE(groups[1].find("diagnostic-code")->second.starts_with("smtp; 550 5.7.1 word0 word1"));
+  // Folded header lines keep every octet (the fold adds only the continuation's space).
+  auto returned = parse_fields(d.parts[2].body);
+  auto no_spaces = [&](const char* name) {
+    std::string v = returned.find(name)->second;
+    v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
+    return v;
+  };
+  EXPECT_EQ(no_spaces("x-a"), std::string(1990, 'a'));
+  EXPECT_EQ(no_spaces("x-b"), std::string(1991, 'b'));
+  EXPECT_EQ(returned.find("x-c")->second, std::string(993, 'c') + " c");
+  EXPECT_EQ(returned.find("x-d")->second, "stray CR");
   // Short fields stay within 78 columns where the words allow.
   for (const std::string& line : split_lines(d.parts[1].body))
     if (line.find("xxxxxxxxxx") == std::string::npos) {
