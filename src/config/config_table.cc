@@ -77,7 +77,7 @@ const Entry kEntries[] = {
     {HERALD_KEY(smtp.max_commands),
      {Kind::integer, 10, 1000000},
      "1000",
-     "Commands accepted in one session before it is closed."},
+     "Commands a session may send without getting a message accepted before it is closed."},
     {HERALD_KEY(smtp.max_errors),
      {Kind::integer, 1, 1000},
      "10",

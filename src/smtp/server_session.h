@@ -40,7 +40,7 @@ struct ServerSettings {
   std::string hostname = "localhost";
   std::uint64_t max_message_size = 25 * 1024 * 1024;
   std::uint32_t max_recipients = 100;
-  std::uint32_t max_commands = 1000;  // per session; then 421 4.7.0 and close
+  std::uint32_t max_commands = 1000;  // between accepted messages; then 421 4.7.0 and close
   std::uint32_t max_errors = 20;      // 4xx/5xx replies per session; then 421 4.7.0 and close
   bool tls_available = false;         // STARTTLS may be offered
   bool tls_active = false;            // implicit TLS (port 465): already encrypted

@@ -329,6 +329,10 @@ void ServerSession::on_commit_result(const CommitOutcome& outcome) {
   if (pending_ != Pending::commit || closed_) return;
   pending_ = Pending::none;
   if (outcome.ok) {
+    // The command budget guards against sessions that never send mail (Postfix counts junk
+    // commands the same way): each accepted message renews it, so a client that reuses one
+    // session for thousands of messages is never cut off.
+    commands_ = 0;
     reply(250, "2.0.0", "Ok: queued as " + printable(outcome.queue_id, 64));
   } else {
     reply(

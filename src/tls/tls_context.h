@@ -26,7 +26,7 @@ Result<CertificateFiles> ensure_certificate(const std::string& configured_cert,
                                             const std::filesystem::path& dir,
                                             const std::string& hostname);
 
-// Writes a fresh self-signed RSA certificate for `hostname` (SAN DNS:hostname, 1 year).
+// Writes a fresh self-signed ECDSA P-256 certificate for `hostname` (SAN DNS:hostname, 1 year).
 Result<void> generate_self_signed(const std::filesystem::path& cert,
                                   const std::filesystem::path& key, const std::string& hostname);
 
