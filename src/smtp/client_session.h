@@ -126,6 +126,33 @@ struct Close {};
 using ClientAction =
     std::variant<client::Send, client::StartTls, client::MessageDone, client::Ready, client::Close>;
 
+// Session internals, outside the class so that std::optional sees complete types.
+namespace client_detail {
+enum class RcptState { pending, accepted, done };
+
+struct Expect {  // a command whose reply is awaited, in sending order
+  ClientStage stage;
+  std::size_t rcpt = 0;     // for rcpt: the recipient's index
+  bool discard = false;     // end_of_data after a lone "." (no recipient was accepted)
+  std::uint64_t epoch = 0;  // receive() count when sent: bytes read in that same call
+                            // arrived before the command and cannot be its reply
+};
+
+struct Transaction {
+  std::size_t index = 0;
+  OutgoingMessage msg;
+  std::vector<RcptState> state;
+  std::vector<RecipientResult> results;
+  bool smtputf8 = false;
+  bool pipelined = false;
+  bool chunking = false;
+  bool mail_ok = false;
+  RecipientResult mail_failure;  // the reply to MAIL when it was refused
+  std::size_t accepted = 0;
+};
+
+}  // namespace client_detail
+
 class ClientSession {
  public:
   explicit ClientSession(ClientSettings settings);
@@ -161,27 +188,9 @@ class ClientSession {
 
  private:
   enum class Phase { connecting, setup, tls_handshake, open, quitting, closed };
-  enum class RcptState { pending, accepted, done };
-
-  struct Expect {  // a command whose reply is awaited, in sending order
-    ClientStage stage;
-    std::size_t rcpt = 0;  // for rcpt: the recipient's index
-    bool discard = false;  // end_of_data after a lone "." (no recipient was accepted)
-    std::uint64_t epoch = 0;
-  };
-
-  struct Transaction {
-    std::size_t index = 0;
-    OutgoingMessage msg;
-    std::vector<RcptState> state;
-    std::vector<RecipientResult> results;
-    bool smtputf8 = false;
-    bool pipelined = false;
-    bool chunking = false;
-    bool mail_ok = false;
-    RecipientResult mail_failure;  // the reply to MAIL when it was refused
-    std::size_t accepted = 0;
-  };
+  using RcptState = client_detail::RcptState;
+  using Expect = client_detail::Expect;
+  using Transaction = client_detail::Transaction;
 
   // Setup (client_session.cc).
   void handle_reply(const ServerReply& reply);
