@@ -24,8 +24,9 @@
 //  - every submit() gets exactly one MessageDone, with one result per recipient, whatever the
 //    server does (garbage, overlong replies, silence, disconnects, 421, failed TLS): failures
 //    Herald detects are local results, 4.x.x (deferred) unless they are permanent (SIZE 5.3.4,
-//    SMTPUTF8 5.6.7, unusable address 5.1.3); server replies are passed on as they are;
-//  - Close is emitted exactly once; afterwards the session ignores input;
+//    SMTPUTF8 5.6.7, unusable address 5.1.3/5.1.7); server replies are passed on as they are;
+//  - Close is emitted at most once (always by the time on_closed() returns); afterwards the
+//    session ignores input;
 //  - memory is bounded (ReplyParser bounds replies; the body is copied once, into its Send);
 //  - a reply is never matched to a command sent after the bytes that carry it arrived, and
 //    nothing the server sends between the 220 to STARTTLS and the handshake is accepted
