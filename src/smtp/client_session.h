@@ -24,8 +24,9 @@
 //  - every submit() gets exactly one MessageDone, with one result per recipient, whatever the
 //    server does (garbage, overlong replies, silence, disconnects, 421, failed TLS): failures
 //    Herald detects are local results, 4.x.x (deferred) unless they are permanent (SIZE 5.3.4,
-//    SMTPUTF8 5.6.7, unusable address 5.1.3); server replies are passed on as they are;
-//  - Close is emitted exactly once; afterwards the session ignores input;
+//    SMTPUTF8 5.6.7, unusable address 5.1.3/5.1.7); server replies are passed on as they are;
+//  - Close is emitted at most once (always by the time on_closed() returns); afterwards the
+//    session ignores input;
 //  - memory is bounded (ReplyParser bounds replies; the body is copied once, into its Send);
 //  - a reply is never matched to a command sent after the bytes that carry it arrived, and
 //    nothing the server sends between the 220 to STARTTLS and the handshake is accepted
@@ -126,6 +127,33 @@ struct Close {};
 using ClientAction =
     std::variant<client::Send, client::StartTls, client::MessageDone, client::Ready, client::Close>;
 
+// Session internals, outside the class so that std::optional sees complete types.
+namespace client_detail {
+enum class RcptState { pending, accepted, done };
+
+struct Expect {  // a command whose reply is awaited, in sending order
+  ClientStage stage;
+  std::size_t rcpt = 0;     // for rcpt: the recipient's index
+  bool discard = false;     // end_of_data after a lone "." (no recipient was accepted)
+  std::uint64_t epoch = 0;  // receive() count when sent: bytes read in that same call
+                            // arrived before the command and cannot be its reply
+};
+
+struct Transaction {
+  std::size_t index = 0;
+  OutgoingMessage msg;
+  std::vector<RcptState> state;
+  std::vector<RecipientResult> results;
+  bool smtputf8 = false;
+  bool pipelined = false;
+  bool chunking = false;
+  bool mail_ok = false;
+  RecipientResult mail_failure;  // the reply to MAIL when it was refused
+  std::size_t accepted = 0;
+};
+
+}  // namespace client_detail
+
 class ClientSession {
  public:
   explicit ClientSession(ClientSettings settings);
@@ -161,27 +189,9 @@ class ClientSession {
 
  private:
   enum class Phase { connecting, setup, tls_handshake, open, quitting, closed };
-  enum class RcptState { pending, accepted, done };
-
-  struct Expect {  // a command whose reply is awaited, in sending order
-    ClientStage stage;
-    std::size_t rcpt = 0;  // for rcpt: the recipient's index
-    bool discard = false;  // end_of_data after a lone "." (no recipient was accepted)
-    std::uint64_t epoch = 0;
-  };
-
-  struct Transaction {
-    std::size_t index = 0;
-    OutgoingMessage msg;
-    std::vector<RcptState> state;
-    std::vector<RecipientResult> results;
-    bool smtputf8 = false;
-    bool pipelined = false;
-    bool chunking = false;
-    bool mail_ok = false;
-    RecipientResult mail_failure;  // the reply to MAIL when it was refused
-    std::size_t accepted = 0;
-  };
+  using RcptState = client_detail::RcptState;
+  using Expect = client_detail::Expect;
+  using Transaction = client_detail::Transaction;
 
   // Setup (client_session.cc).
   void handle_reply(const ServerReply& reply);

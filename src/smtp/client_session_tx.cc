@@ -40,7 +40,8 @@ void ClientSession::start_next() {
   tx.index = index;
   tx.msg = std::move(msg);
   tx.state.assign(tx.msg.rcpt_to.size(), RcptState::pending);
-  for (const std::string& rcpt : tx.msg.rcpt_to) tx.results.push_back({.rcpt = rcpt});
+  tx.results.resize(tx.msg.rcpt_to.size());
+  for (std::size_t i = 0; i < tx.results.size(); ++i) tx.results[i].rcpt = tx.msg.rcpt_to[i];
   if (!local_checks(tx)) return finish_tx();
   tx.pipelined = caps_.pipelining && settings_.use_pipelining;
   tx.chunking = caps_.chunking && settings_.use_chunking;

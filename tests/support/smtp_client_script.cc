@@ -1,0 +1,263 @@
+#include "support/smtp_client_script.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace herald::smtp::testing {
+namespace {
+
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    char e = s[++i];
+    if (e == 'r') {
+      out.push_back('\r');
+    } else if (e == 'n') {
+      out.push_back('\n');
+    } else if (e == 't') {
+      out.push_back('\t');
+    } else if (e == '0') {
+      out.push_back('\0');
+    } else if (e == 'x') {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+class Driver {
+ public:
+  explicit Driver(const Case& c) : case_(c) {
+    ClientSettings s;
+    s.helo_name = "client.herald.test";
+    s.require_tls = c.options.require_tls;
+    s.tls_available = c.options.tls_available;
+    s.use_chunking = c.options.chunking;
+    s.use_pipelining = c.options.pipelining;
+    session_.emplace(s);
+  }
+
+  void run() {
+    std::istringstream in(case_.script);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      ++lineno_;
+      std::size_t start = line.find_first_not_of(' ');
+      if (start == std::string::npos) continue;
+      line.erase(0, start);
+      if (first && line != "unconnected") session_->on_connected();
+      first = false;
+      if (line == "unconnected") continue;
+      step(line);
+      if (failed_) return;
+    }
+    deliver();
+    EXPECT_TRUE(lines_.empty()) << case_.name
+                                << ": unmatched client line: " << lines_.front().first;
+    EXPECT_EQ(readies_, 0) << case_.name << ": unmatched Ready";
+    EXPECT_TRUE(dones_.empty()) << case_.name << ": unmatched MessageDone";
+    EXPECT_EQ(closes_, 0) << case_.name << ": unmatched Close";
+    EXPECT_EQ(tls_pending_, 0) << case_.name << ": StartTls left pending";
+  }
+
+ private:
+  void fail(const std::string& what) {
+    ADD_FAILURE() << case_.name << ":" << lineno_ << ": " << what;
+    failed_ = true;
+  }
+
+  void drain() {
+    while (auto a = session_->next_action()) {
+      if (auto* send = std::get_if<client::Send>(&*a)) {
+        ++send_id_;
+        partial_ += send->bytes;
+        std::size_t pos;
+        while ((pos = partial_.find("\r\n")) != std::string::npos) {
+          lines_.push_back({partial_.substr(0, pos), send_id_});
+          partial_.erase(0, pos + 2);
+        }
+      } else if (std::holds_alternative<client::StartTls>(*a)) {
+        ++tls_pending_;
+      } else if (auto* d = std::get_if<client::MessageDone>(&*a)) {
+        dones_.push_back(*d);
+      } else if (std::holds_alternative<client::Ready>(*a)) {
+        ++readies_;
+      } else if (std::holds_alternative<client::Close>(*a)) {
+        ++closes_;
+      }
+    }
+  }
+
+  void deliver() {
+    if (!server_.empty()) session_->receive(server_);
+    server_.clear();
+    drain();
+  }
+
+  void expect_line(const std::string& want, bool same_send) {
+    if (lines_.empty()) return fail("expected client line '" + want + "', got nothing");
+    auto [got, id] = lines_.front();
+    lines_.pop_front();
+    if (got != want) return fail("expected client line '" + want + "', got '" + got + "'");
+    if (same_send && id != last_send_) fail("'" + want + "' was written in a separate Send");
+    last_send_ = id;
+  }
+
+  void expect_done(std::istringstream& words) {
+    std::size_t index = 0;
+    words >> index;
+    if (dones_.empty()) return fail("expected MessageDone " + std::to_string(index));
+    last_done_ = dones_.front();
+    dones_.pop_front();
+    if (last_done_.index != index) fail("MessageDone for " + std::to_string(last_done_.index));
+    std::vector<std::string> got;
+    for (const RecipientResult& r : last_done_.results) {
+      got.push_back(std::to_string(r.code) + "/" + r.enhanced);
+    }
+    std::vector<std::string> want;
+    for (std::string w; words >> w;) want.push_back(w);
+    if (got != want) {
+      std::string g, t;
+      for (const auto& r : last_done_.results) g += " " + std::to_string(r.code) + "/" + r.enhanced;
+      for (const auto& r : last_done_.results) t += " [" + r.text + "]";
+      fail("results:" + g + t);
+    }
+    const auto& rcpts = case_.messages.at(index).rcpt_to;
+    for (std::size_t i = 0; i < last_done_.results.size() && i < rcpts.size(); ++i) {
+      if (last_done_.results[i].rcpt != rcpts[i]) fail("result rcpt " + last_done_.results[i].rcpt);
+    }
+  }
+
+  const RecipientResult* result(std::istringstream& words) {
+    std::size_t r = 0;
+    words >> r;
+    if (r >= last_done_.results.size()) {
+      fail("no result " + std::to_string(r));
+      return nullptr;
+    }
+    words >> std::ws;
+    return &last_done_.results[r];
+  }
+
+  void step(const std::string& line) {
+    std::size_t sp = line.find(' ');
+    std::string cmd = line.substr(0, sp);
+    std::string rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if (cmd == "S:") return void(server_ += rest + "\r\n");
+    if (cmd == "S~") return void(server_ += unescape(rest));
+    if (cmd == "S%") {
+      std::size_t sp2 = rest.find(' ');
+      int n = std::stoi(rest.substr(0, sp2));
+      std::string text = unescape(rest.substr(sp2 + 1));
+      for (int i = 0; i < n; ++i) server_ += text;
+      return;
+    }
+    deliver();
+    std::istringstream words(rest);
+    if (cmd == "C:" || cmd == "C+") return expect_line(rest, cmd == "C+");
+    if (cmd == "silent") {
+      if (!lines_.empty()) fail("expected silence, got '" + lines_.front().first + "'");
+      return;
+    }
+    if (cmd == "submit") {
+      session_->submit(case_.messages.at(std::stoul(rest)));
+    } else if (cmd == "quit") {
+      session_->quit();
+    } else if (cmd == "timeout") {
+      session_->on_timeout();
+    } else if (cmd == "closed") {
+      session_->on_closed(rest);
+    } else if (cmd == "connect") {
+      session_->on_connected();
+    } else if (cmd == "tls" || cmd == "tls-fail") {
+      if (tls_pending_ != 1) return fail("no StartTls pending");
+      tls_pending_ = 0;
+      cmd == "tls" ? session_->on_tls_started() : session_->on_tls_failed(rest);
+    } else if (cmd == "starttls") {
+      if (tls_pending_ != 1) return fail("no StartTls pending");
+      tls_pending_ = 0;
+    } else if (cmd == "ready") {
+      if (readies_ == 0) return fail("no Ready");
+      --readies_;
+    } else if (cmd == "close") {
+      if (closes_ != 1) return fail("expected one Close, got " + std::to_string(closes_));
+      closes_ = 0;
+      if (!session_->closed()) fail("session not closed");
+    } else if (cmd == "done") {
+      expect_done(words);
+    } else if (cmd == "reason") {
+      const RecipientResult* r = result(words);
+      std::string want;
+      std::getline(words, want);
+      if (r && r->text.find(want) == std::string::npos) fail("reason is '" + r->text + "'");
+    } else if (cmd == "local" || cmd == "remote") {
+      const RecipientResult* r = result(words);
+      if (r && r->local != (cmd == "local")) fail("result is not " + cmd);
+    } else if (cmd == "stage") {
+      const RecipientResult* r = result(words);
+      std::string want;
+      std::getline(words, want);
+      if (r && client_stage_name(r->stage) != want) {
+        fail("stage is '" + std::string(client_stage_name(r->stage)) + "'");
+      }
+    } else if (cmd == "timeout-is") {
+      auto got = session_->current_timeout().count();
+      if (got != std::stol(rest)) fail("current_timeout() is " + std::to_string(got));
+    } else if (cmd == "tls-active") {
+      if (session_->tls_active() != (rest == "yes")) fail("tls_active() differs");
+    } else {
+      return fail("unknown directive " + cmd);
+    }
+    drain();
+  }
+
+  const Case& case_;
+  std::optional<ClientSession> session_;
+  int lineno_ = 0;
+  bool failed_ = false;
+  std::string server_;
+  std::string partial_;
+  std::deque<std::pair<std::string, int>> lines_;
+  int send_id_ = 0;
+  int last_send_ = -1;
+  int tls_pending_ = 0;
+  int readies_ = 0;
+  int closes_ = 0;
+  std::deque<client::MessageDone> dones_;
+  client::MessageDone last_done_;
+};
+
+}  // namespace
+
+OutgoingMessage msg(std::vector<std::string> rcpts, std::string_view data, std::string from) {
+  OutgoingMessage m;
+  m.mail_from = std::move(from);
+  m.rcpt_to = std::move(rcpts);
+  m.data = data;
+  return m;
+}
+
+OutgoingMessage flags(OutgoingMessage m, bool utf8, bool eight_bit) {
+  m.needs_smtputf8 = utf8;
+  m.body_8bit = eight_bit;
+  return m;
+}
+
+void run_client_script(const Case& c) {
+  Driver(c).run();
+}
+
+}  // namespace herald::smtp::testing
