@@ -101,7 +101,7 @@ run herald domain list
 expect_contains "domain list after verify" "$OUT" $'example.com\tverified\tselector=herald1'
 json="$(herald domain show example.com --json)"
 expect_eq "show --json verified" true "$(pyjson 'd["verified"]' <<<"$json")"
-[ "$(pyjson 'd["verified_at"]' <<<"$json")" != "None" ] || fail "verified_at not set after verify"
+[ "$(pyjson 'd["verified_at"]' <<<"$json")" != "null" ] || fail "verified_at not set after verify"
 
 step "wrong DKIM key: FAIL with what was seen, exit non-zero"
 run herald domain verify broken.example.net

@@ -13,17 +13,20 @@ start_server
 
 # check_acked FILE WHEN: every "<subject>\t<queue id>" of FILE is one queued log row.
 check_acked() {
-  local log missing
-  log="$(herald log --json --limit 100000)"
-  missing="$("$PYTHON" - "$1" <<'EOF' <<<"$log"
+  local missing
+  herald log --json --limit 100000 >"$WORK/log.json"
+  missing="$("$PYTHON" - "$1" "$WORK/log.json" <<'EOF'
 import json, sys
-rows = json.load(sys.stdin)
+rows = json.load(open(sys.argv[2]))
+acked = open(sys.argv[1]).read().splitlines()
+if not acked:
+    print("no acknowledged messages to check")
 by_qid = {}
 for r in rows:
     by_qid.setdefault(r["queue_id"], []).append(r)
 problems = []
-for line in open(sys.argv[1]):
-    subject, qid = line.rstrip("\n").split("\t")
+for line in acked:
+    subject, qid = line.split("\t")
     got = by_qid.get(qid, [])
     if len(got) != 1:
         problems.append(f"{subject} ({qid}): {len(got)} log rows, expected 1")
@@ -33,6 +36,7 @@ print("\n".join(problems))
 EOF
 )"
   [ -z "$missing" ] || fail "$2: acknowledged messages missing from the log:"$'\n'"$missing"
+  echo "$2: all $(wc -l <"$1") acknowledged messages are in the log"
 }
 
 # kill_round PREFIX KILL_AFTER: sends N messages, SIGKILL after ack #KILL_AFTER, then checks.

@@ -50,7 +50,7 @@ hold_two_sessions() {
     "$PYTHON" "$ITEST_DIR/smtpchat.py" "$PORT_STARTTLS" plain expect:220 "touch:$WORK/held$i" \
       timeout:20 noopwait:"$WORK/third-done" send:QUIT expect:221 >"$WORK/held$i.log" 2>&1 &
     track_pid $!
-    HELD_PIDS[$i]=$!
+    HELD_PIDS[i]=$!
   done
   for i in $(seq 100); do
     [ -e "$WORK/held1" ] && [ -e "$WORK/held2" ] && return 0
