@@ -81,10 +81,16 @@ delivery::EngineSettings engine_settings(const config::Config& cfg) {
   return s;
 }
 
-// Lets deliveries in flight record their outcome (up to 15 s), then stops the event loop.
-// What does not finish stays queued in the store and is retried after restart.
-asio::awaitable<void> drain_then_stop(asio::io_context& io, delivery::DeliveryEngine& engine) {
+// Lets sessions send their 421 and commits in flight finish (up to 3 s), and deliveries in
+// flight record their outcome (up to 15 s), then stops the event loop. What does not finish
+// stays queued in the store and is retried after restart.
+asio::awaitable<void> drain_then_stop(asio::io_context& io, delivery::DeliveryEngine& engine,
+                                      smtpd::SmtpServer& smtp) {
   asio::steady_timer t(io);
+  for (int i = 0; i < 30 && smtp.active_sessions() > 0; ++i) {
+    t.expires_after(std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::use_awaitable);
+  }
   for (int i = 0; i < 150 && engine.in_flight() > 0; ++i) {
     t.expires_after(std::chrono::milliseconds(100));
     co_await t.async_wait(asio::use_awaitable);
@@ -149,7 +155,7 @@ int run_server(const config::Config& cfg) {
     http->close();
     disk_timer.cancel();
     engine.stop();
-    asio::co_spawn(io, drain_then_stop(io, engine), asio::detached);
+    asio::co_spawn(io, drain_then_stop(io, engine, smtp), asio::detached);
   });
   asio::signal_set hup(io, SIGHUP);
   std::function<void()> wait_hup = [&] {

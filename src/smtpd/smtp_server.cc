@@ -15,7 +15,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 SmtpServer::SmtpServer(asio::io_context& io, SessionServices services)
-    : io_(io), services_(services) {}
+    : io_(io), services_(services) {
+  services_.registry = &registry_;
+}
 
 Result<void> SmtpServer::bind() {
   for (const auto& lc : services_.config.smtp.listeners) {
@@ -46,6 +48,7 @@ void SmtpServer::stop() {
     boost::system::error_code ignored;
     l->acceptor.close(ignored);
   }
+  registry_.shutdown_all();
 }
 
 std::vector<std::string> SmtpServer::describe() const {
@@ -101,9 +104,12 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& l) {
     std::string ip = socket.remote_endpoint(rec).address().to_string();
     if (!admit(ip)) {
       static constexpr std::string_view kBusy = "421 4.7.0 Too many connections, try later\r\n";
-      // Best effort, never blocking the accept loop: a small write on a fresh socket.
-      socket.non_blocking(true, rec);
-      asio::write(socket, asio::buffer(kBusy), rec);
+      // Best effort, never blocking the accept loop: a small write on a fresh socket. Not on
+      // an implicit-TLS port, where plaintext would only break the client's handshake.
+      if (l.config.tls != config::TlsMode::implicit) {
+        socket.non_blocking(true, rec);
+        asio::write(socket, asio::buffer(kBusy), rec);
+      }
       socket.close(rec);
       continue;
     }

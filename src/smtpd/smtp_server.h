@@ -23,7 +23,7 @@ class SmtpServer {
   Result<void> bind();
   // Starts accepting (after privileges are dropped).
   void start();
-  // Stops accepting; sessions in flight finish on their own (bounded by their timeouts).
+  // Stops accepting and tells every open session to answer 421 and close.
   void stop();
 
   // "127.0.0.1:2525 (starttls)" per bound listener, with the real port when 0 was asked.
@@ -41,6 +41,7 @@ class SmtpServer {
 
   boost::asio::io_context& io_;
   SessionServices services_;
+  SessionRegistry registry_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   mutable std::mutex mutex_;
   std::size_t sessions_ = 0;

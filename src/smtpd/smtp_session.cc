@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -32,6 +33,7 @@ struct Connection {
   std::optional<ssl::stream<tcp::socket&>> tls;
   Clock::time_point last_progress = Clock::now();
   bool timed_out = false;
+  bool shutting_down = false;
   bool finished = false;
 
   asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read(asio::mutable_buffer b) {
@@ -108,6 +110,23 @@ smtp::ServerSettings settings_for(const config::Config& cfg, config::TlsMode mod
 
 }  // namespace
 
+std::uint64_t SessionRegistry::add(Notify notify) {
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(++next_, std::move(notify));
+  return next_;
+}
+
+void SessionRegistry::remove(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(id);
+}
+
+void SessionRegistry::shutdown_all() {
+  shutting_down_ = true;
+  std::lock_guard lock(mutex_);
+  for (auto& [id, notify] : sessions_) notify();
+}
+
 namespace {
 
 store::NewMessage to_new_message(smtp::Transaction& tx, const std::string& queue_id,
@@ -183,6 +202,27 @@ asio::awaitable<void> run_session(tcp::socket socket, config::TlsMode mode,
                           std::chrono::seconds(cfg.smtp.session_timeout)),
                  asio::detached);
 
+  // Shutdown: the session answers 421 (RFC 5321 §3.8) instead of just dropping the client.
+  std::uint64_t registration = 0;
+  if (services.registry) {
+    registration = services.registry->add([weak = std::weak_ptr<Connection>(conn)] {
+      if (auto strong = weak.lock()) {
+        asio::post(strong->socket.get_executor(), [strong] {
+          strong->shutting_down = true;
+          boost::system::error_code ignored;
+          strong->socket.cancel(ignored);
+        });
+      }
+    });
+  }
+  struct Unregister {
+    SessionRegistry* registry;
+    std::uint64_t id;
+    ~Unregister() {
+      if (registry) registry->remove(id);
+    }
+  } unregister{services.registry, registration};
+
   smtp::ServerSession proto(settings_for(cfg, mode), peer);
   if (mode == config::TlsMode::implicit && !co_await c.handshake(services.tls.current())) {
     c.finish();
@@ -219,7 +259,12 @@ asio::awaitable<void> run_session(tcp::socket socket, config::TlsMode mode,
       if (!open) break;
     }
     if (!open || proto.closed()) break;
+    if (c.shutting_down || (services.registry && services.registry->shutting_down())) {
+      co_await c.write("421 4.3.2 " + cfg.hostname + " Service shutting down, try again later\r\n");
+      break;
+    }
     auto [rec, n] = co_await c.read(asio::buffer(buffer));
+    if (c.shutting_down) continue;  // the check above answers 421
     if (c.timed_out) {
       proto.on_idle_timeout();
       continue;  // drain: writes the 421, then Close

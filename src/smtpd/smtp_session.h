@@ -10,6 +10,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "config/config.h"
@@ -20,6 +22,22 @@
 
 namespace herald::smtpd {
 
+// Open sessions, so that shutdown can tell each of them (421) before the event loop stops.
+class SessionRegistry {
+ public:
+  using Notify = std::function<void()>;
+  std::uint64_t add(Notify notify);
+  void remove(std::uint64_t id);
+  void shutdown_all();  // calls every session's Notify (each posts to its own strand)
+  bool shutting_down() const { return shutting_down_; }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::uint64_t, Notify> sessions_;
+  std::uint64_t next_ = 0;
+  std::atomic<bool> shutting_down_{false};
+};
+
 // What every session shares; owned by the Server.
 struct SessionServices {
   const config::Config& config;
@@ -28,6 +46,7 @@ struct SessionServices {
   tls::ContextHolder& tls;
   const std::atomic<bool>& storage_available;
   std::function<void()> mail_committed;  // wakes delivery after a durable commit
+  SessionRegistry* registry = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,

@@ -176,6 +176,10 @@ tls = "implicit"
 [http]
 address = "127.0.0.1:$PORT_HTTP"
 
+${DELIVERY_CONFIG-[delivery]
+# Submission tests must not reach out: mail goes to a closed loopback port and stays deferred.
+relay = "127.0.0.1:9"}
+
 ${CONFIG_EXTRA:-}
 EOF
 }

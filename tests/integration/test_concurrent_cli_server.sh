@@ -80,7 +80,8 @@ failed="$(awk '$3 != 0' <<<"$results")"
 log="$(herald log --json --limit 100000)"
 expected="$(awk '{ print $1 " " $2 }' <<<"$results" | sort)"
 expect_eq "subjects in the log" "$expected" "$(pyjson '"\n".join(sorted(r["subject"] for r in d))' <<<"$log")"
-expect_eq "statuses" '["queued"]' "$(pyjson 'sorted(set(r["status"] for r in d))' <<<"$log")"
+# queued, or deferred once delivery tried the (closed) relay: accepted either way.
+expect_eq "statuses" 'true' "$(pyjson 'set(r["status"] for r in d) <= {"queued", "deferred"}' <<<"$log")"
 expect_eq "domains added by the CLI" "$((rounds + 1))" "$(herald domain list --json | pyjson 'len(d)')"
 expect_eq "senders with a password" "$((rounds + 1))" \
   "$(herald sender list --json | pyjson 'len([s for s in d if s["password_set"]])')"
