@@ -1,4 +1,5 @@
 // herald domain add|list|show|verify|remove
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -125,6 +126,15 @@ int verify(Context& ctx, const std::string& name) {
     if (!c.pass) std::cout << "     problem:  " << c.reason << "\n";
   }
   bool ok = accounts::all_required_pass(checks);
+  bool undecided = std::any_of(checks.begin(), checks.end(), [](const accounts::RecordCheck& c) {
+    return !c.pass && c.reason.rfind("lookup failed", 0) == 0;
+  });
+  if (undecided && !ok) {
+    // A DNS outage must not un-verify a domain: keep the state we had.
+    std::cout << "\n" << d->name << ": DNS lookups failed; verification state unchanged ("
+              << (d->verified_at ? "verified" : "unverified") << ").\n";
+    return 1;
+  }
   auto r = (*ctx.store())->set_domain_verified(d->name, ok ? std::optional(now_millis())
                                                            : std::nullopt);
   if (!r) return report(r.error());

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <optional>
 
+#include "smtp/encoded_words.h"
 #include "smtp/message.h"
 
 namespace herald::smtpd {
@@ -147,7 +148,7 @@ store::NewMessage to_new_message(smtp::Transaction& tx, const std::string& queue
     m.message_id = m.message_id.substr(1, m.message_id.size() - 2);
   m.sender = tx.mail_from;
   m.auth_user = tx.auth_user;
-  m.subject = tx.subject;
+  m.subject = smtp::decode_encoded_words(tx.subject);
   m.client_ip = peer.ip;
   m.helo = tx.helo;
   m.recipients = std::move(tx.rcpt_to);

@@ -156,6 +156,9 @@ EOF
 # $PORT_IMPLICIT, the HTTP API on $PORT_HTTP. $SMTP_EXTRA is added to [smtp] and $CONFIG_EXTRA
 # (whole tables, e.g. [tls] or [dns]) at the end.
 write_config() {
+  # Submission tests must not reach out: mail goes to a closed loopback port and stays
+  # deferred. A test that sets its own [delivery] passes DELIVERY_CONFIG.
+  local delivery=${DELIVERY_CONFIG:-$'[delivery]\nrelay = "127.0.0.1:9"'}
   cat >"$CFG" <<EOF
 data_dir = "$DATA_DIR"
 hostname = "$HOSTNAME_FQDN"
@@ -176,9 +179,7 @@ tls = "implicit"
 [http]
 address = "127.0.0.1:$PORT_HTTP"
 
-${DELIVERY_CONFIG-[delivery]
-# Submission tests must not reach out: mail goes to a closed loopback port and stays deferred.
-relay = "127.0.0.1:9"}
+$delivery
 
 ${CONFIG_EXTRA:-}
 EOF

@@ -65,7 +65,7 @@ expect_eq "certificate after restart" "$generated" "$(fingerprint "$PORT_IMPLICI
 step "SIGINT with a client connected mid-transaction: exit 0 promptly"
 "$PYTHON" "$ITEST_DIR/smtpchat.py" "$PORT_IMPLICIT" implicit expect:220 "send:EHLO c.test" expect:250 \
   "authplain:$SENDER:$PASSWORD" expect:235 "send:MAIL FROM:<$SENDER>" expect:250 \
-  "touch:$WORK/connected" timeout:20 closed:20 >"$WORK/connected.log" 2>&1 &
+  "touch:$WORK/connected" timeout:20 expect:421 closed:20 >"$WORK/connected.log" 2>&1 &
 client=$!
 track_pid "$client"
 for i in $(seq 100); do [ -e "$WORK/connected" ] && break; sleep 0.05; done
