@@ -1,5 +1,8 @@
 #include "cli/cli_context.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -42,6 +45,28 @@ Result<store::Store*> Context::store() {
   if (!opened) return opened.error();
   store_ = std::move(*opened);
   return store_.get();
+}
+
+// Reads one line from stdin; on a terminal, with echo off so the password is not shown.
+std::optional<std::string> read_secret_line(const std::string& prompt) {
+  bool tty = ::isatty(STDIN_FILENO);
+  termios saved{};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    ::tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  }
+  if (!got) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
 }
 
 int report(const Error& e) {

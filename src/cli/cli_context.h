@@ -6,6 +6,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -36,6 +37,10 @@ class Context {
 
 // Prints "herald: error: <line>" for each line of the message; returns 1.
 int report(const Error& e);
+
+// Reads one line from stdin; on a terminal it prints `prompt` and turns echo off so a password
+// is not shown. nullopt at end of input.
+std::optional<std::string> read_secret_line(const std::string& prompt);
 
 // The path of the store inside a data directory.
 std::string store_path(const config::Config& c);

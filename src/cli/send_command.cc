@@ -32,7 +32,6 @@
 //   herald: error: port 465 sent no SMTP greeting but answers a TLS handshake: it expects
 //                  implicit TLS (SSL/TLS, usually port 465), not STARTTLS. Use --encryption ssl.
 // Usage errors (unknown option, bad --encryption value, missing --host/--from/--to) exit 2.
-#include <termios.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -53,27 +52,6 @@ struct SendArgs {
   bool password_stdin = false;
 };
 
-// Reads one line from stdin; on a terminal, with echo off so the password is not shown.
-std::optional<std::string> read_password_line(const std::string& user) {
-  bool tty = ::isatty(STDIN_FILENO);
-  termios saved{};
-  if (tty) {
-    std::cerr << "SMTP password for " << user << ": " << std::flush;
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  bool got = static_cast<bool>(std::getline(std::cin, line));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::cerr << "\n";
-  }
-  if (!got) return std::nullopt;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
 
 int run_send(SendArgs& args) {
   auto& o = args.options;
@@ -85,7 +63,7 @@ int run_send(SendArgs& args) {
     send::SendOptions without_password = o;
     without_password.password = "-";
     if (auto r = send::check_options(without_password); !r) return report(r.error());
-    auto pw = read_password_line(o.user);
+    auto pw = read_secret_line("SMTP password for " + o.user + ": ");
     if (!pw || pw->empty()) return report(make_error("no password on standard input"));
     o.password = std::move(*pw);
   }

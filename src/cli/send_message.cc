@@ -1,5 +1,7 @@
 #include "cli/send_message.h"
 
+#include "smtp/message.h"
+
 #include <openssl/rand.h>
 
 #include <array>
@@ -64,18 +66,8 @@ std::string qp_line(std::string_view line) {
 }  // namespace
 
 std::string format_date(std::chrono::system_clock::time_point t) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  using namespace std::chrono;
+  return smtp::format_rfc5322_date(duration_cast<milliseconds>(t.time_since_epoch()).count());
 }
 
 std::string encode_header_text(std::string_view utf8) {

@@ -1,6 +1,4 @@
 // herald sender add|list|remove|password
-#include <termios.h>
-#include <unistd.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -14,27 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// Reads one line from stdin; on a terminal, with echo off so the password is not shown.
-std::optional<std::string> read_secret_line(const char* prompt) {
-  bool tty = ::isatty(STDIN_FILENO);
-  termios saved{};
-  if (tty) {
-    std::cerr << prompt << std::flush;
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  bool got = static_cast<bool>(std::getline(std::cin, line));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::cerr << "\n";
-  }
-  if (!got) return std::nullopt;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
 
 Result<accounts::Accounts> open_accounts(Context& ctx) {
   auto cfg = ctx.config();

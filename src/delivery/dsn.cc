@@ -1,5 +1,7 @@
 #include "delivery/dsn.h"
 
+#include "smtp/message.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -208,7 +210,7 @@ std::string explain(const DsnRecipient& r, bool allow_8bit) {
 std::string headline(const DsnRecipient& r) {
   if (r.action == DsnAction::delayed) {
     std::string out = "not delivered yet (status " + r.status + "); delivery will be retried";
-    if (r.will_retry_until) out += " until " + format_rfc5322_date(*r.will_retry_until);
+    if (r.will_retry_until) out += " until " + smtp::format_rfc5322_date(*r.will_retry_until);
     return out + ".";
   }
   if (r.status[0] == '4')
@@ -244,7 +246,7 @@ std::string status_part(const DsnInput& in, bool allow_8bit) {
   std::string out = field("Reporting-MTA", "dns; " + in.reporting_host);
   out += field("X-Herald-Queue-ID", clean_text(in.queue_id, false));
   out += field("X-Herald-Sender", address_type(in.envelope_sender));
-  out += field("Arrival-Date", format_rfc5322_date(in.arrival));
+  out += field("Arrival-Date", smtp::format_rfc5322_date(in.arrival));
   for (const DsnRecipient& r : in.recipients) {
     out += kCrlf;
     out += field("Final-Recipient", address_type(r.recipient));
@@ -254,9 +256,9 @@ std::string status_part(const DsnInput& in, bool allow_8bit) {
       out += field("Remote-MTA", "dns; " + clean_text(r.remote_mta, false));
     if (!r.diagnostic.empty())
       out += field("Diagnostic-Code", clean_text(r.diagnostic, allow_8bit));
-    if (r.last_attempt) out += field("Last-Attempt-Date", format_rfc5322_date(*r.last_attempt));
+    if (r.last_attempt) out += field("Last-Attempt-Date", smtp::format_rfc5322_date(*r.last_attempt));
     if (r.will_retry_until && r.action == DsnAction::delayed)
-      out += field("Will-Retry-Until", format_rfc5322_date(*r.will_retry_until));
+      out += field("Will-Retry-Until", smtp::format_rfc5322_date(*r.will_retry_until));
   }
   return out;
 }
@@ -293,19 +295,6 @@ std::string_view to_string(DsnAction action) {
   return action == DsnAction::failed ? "failed" : "delayed";
 }
 
-std::string format_rfc5322_date(UnixMillis t) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t secs = static_cast<std::time_t>(t / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
-}
 
 DsnRecipient dsn_recipient(std::string recipient, DsnAction action, const DeliveryStatus& last,
                            UnixMillis last_attempt) {
@@ -352,7 +341,7 @@ Result<std::string> build_dsn(const DsnInput& in) {
   const std::string boundary = choose_boundary(in, {human, status, headers});
   const std::string report_type = global ? "global-delivery-status" : "delivery-status";
 
-  std::string out = field("Date", format_rfc5322_date(in.now));
+  std::string out = field("Date", smtp::format_rfc5322_date(in.now));
   out += field("From", "Mail Delivery System <MAILER-DAEMON@" + in.reporting_host + ">");
   out += field("To", "<" + in.envelope_sender + ">");
   out += field("Subject", any_failed ? "Undelivered Mail Returned to Sender"

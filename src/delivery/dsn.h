@@ -81,6 +81,6 @@ Result<std::string> build_dsn(const DsnInput&);
 bool is_bounce_or_auto(std::string_view envelope_sender, std::string_view message);
 
 // RFC 5322 §3.3 date-time in UTC: "Thu, 04 Dec 2026 16:51:09 +0000".
-std::string format_rfc5322_date(UnixMillis t);
+
 
 }  // namespace herald::delivery

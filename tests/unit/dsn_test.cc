@@ -1,4 +1,5 @@
 #include "delivery/dsn.h"
+#include "smtp/message.h"
 
 #include <gtest/gtest.h>
 
@@ -534,9 +535,9 @@ TEST(Dsn, NeverBounceABounce) {
 }
 
 TEST(Dsn, Rfc5322Dates) {
-  EXPECT_EQ(format_rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-  EXPECT_EQ(format_rfc5322_date(951782400000), "Tue, 29 Feb 2000 00:00:00 +0000");
-  EXPECT_EQ(format_rfc5322_date(kArrival), "Fri, 04 Dec 2026 16:51:09 +0000");
+  EXPECT_EQ(smtp::format_rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(smtp::format_rfc5322_date(951782400000), "Tue, 29 Feb 2000 00:00:00 +0000");
+  EXPECT_EQ(smtp::format_rfc5322_date(kArrival), "Fri, 04 Dec 2026 16:51:09 +0000");
 }
 
 TEST(Dsn, RecipientFromDeliveryStatus) {
