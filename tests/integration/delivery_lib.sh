@@ -452,7 +452,7 @@ PY
 # mx_rcpt_commands NAME ADDRESS: how many RCPT TO:<ADDRESS> listener NAME received.
 mx_rcpt_commands() {
   local n
-  n="$(grep -icF "RCPT TO:<$2>" "$MX_DIR/$1/commands.log" 2>/dev/null || true)"
+  n="$(grep -icF "RCPT TO:<$2> ->" "$MX_DIR/$1/commands.log" 2>/dev/null || true)"
   echo "${n:-0}"
 }
 

@@ -11,7 +11,7 @@ One process serves every listener of a test, as described by a JSON file:
     "listeners": [
       {"name": "mx1", "addr": "127.0.11.1", "mode": "smtp", "starttls": true,
        "rcpt": {"bob@a.test": ["451 4.3.0 try later", "250 2.1.5 Ok"], "*": ["250 2.1.5 Ok"]},
-       "data": ["250 2.0.0 Ok"]},
+       "data": ["250 2.0.0 Ok"], "rcpt_delay": 0},
       {"name": "bad", "addr": "127.0.11.2", "mode": "drop_mid_data"}
     ]
   }
@@ -21,7 +21,8 @@ Modes:
                   "rcpt": scripted RCPT replies by recipient (lower case) or "*": the n-th RCPT
                   for that address gets entry n (the last one repeats), so ["451 ...", "250 ..."]
                   is "first attempt deferred, then accepted". "data": the same for the reply at
-                  the end of DATA, counted per listener.
+                  the end of DATA, counted per listener. "rcpt_delay": seconds to wait before
+                  answering each RCPT (to act while a delivery is in flight).
   close_at_banner accepts the connection and closes it without a word.
   banner          sends the line in "banner" (e.g. "421 4.3.2 busy") and closes.
   garbage_banner  sends bytes that are not an SMTP reply instead of the 220 greeting.
@@ -128,6 +129,10 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.l.rcpt_reply(address)
+        delay = self.l.spec.get("rcpt_delay", 0)
+        if delay:
+            self.l.log("commands.log", f"RCPT TO:<{address}> (answer in {delay} s)")
+            await asyncio.sleep(delay)
         self.l.log("commands.log", f"RCPT TO:<{address}> -> {reply}")
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
