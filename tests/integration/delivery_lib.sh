@@ -146,8 +146,9 @@ _stop_pid() {
 _cleanup() {
   local rc=$?
   set +e
-  [ -n "$SERVER_PID" ] && _stop_pid "$SERVER_PID"
+  # The MTAs first: a delivery hanging on one of them would hold up the server's exit.
   for pid in "${_EXTRA_PIDS[@]}"; do _stop_pid "$pid"; done
+  [ -n "$SERVER_PID" ] && _stop_pid "$SERVER_PID"
   wait 2>/dev/null
   local took
   took=$(elapsed_since "$_STARTED_AT")

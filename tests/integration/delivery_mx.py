@@ -29,8 +29,9 @@ Modes:
   silent          accepts the connection and never answers (held until the peer closes).
   garbage_ehlo    220 greeting, then garbage as the reply to EHLO.
   drop_mid_data   a plain SMTP dialog up to 354, then closes after the first message line.
-  tls_fail        offers STARTTLS, answers 220 to it, then sends plain text instead of a TLS
-                  handshake and closes.
+  tls_fail        offers STARTTLS, answers 220 to it, reads the client's first TLS bytes, then
+                  sends plain text instead of a ServerHello and closes.
+  tls_inject      offers STARTTLS and sends a second (injected) reply right behind its 220.
 
 Output, per listener <dir>/<name>/:
   connections.log  one line per accepted connection ("connect <peer ip>")
@@ -201,14 +202,22 @@ async def raw_session(listener, reader, writer):
                 return
             if mode == "garbage_ehlo" and verb in ("EHLO", "HELO"):
                 say(b"this is not an SMTP reply\r\n\xff\xfe\r\n")
-            elif mode == "tls_fail" and verb == "EHLO":
+            elif mode in ("tls_fail", "tls_inject") and verb == "EHLO":
                 say("250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
             elif mode == "tls_fail" and verb == "STARTTLS":
                 say("220 2.0.0 Ready to start TLS\r\n")
                 await writer.drain()
+                hello = await asyncio.wait_for(reader.read(5), 30)  # the ClientHello's header
+                listener.log("commands.log", f"(got {len(hello)} bytes of TLS, answering text)")
                 say(b"this is plain text, not a TLS ServerHello\r\n" * 4)
                 await writer.drain()
                 await asyncio.sleep(0.2)
+                return
+            elif mode == "tls_inject" and verb == "STARTTLS":
+                # RFC 3207 §4.2 / CVE-2011-0411 style: plain text right behind the 220.
+                say("220 2.0.0 Ready to start TLS\r\n250 2.0.0 injected reply\r\n")
+                await writer.drain()
+                await drain_until_close(reader)
                 return
             elif verb in ("EHLO", "HELO"):
                 say("250 mx.test\r\n")
