@@ -392,6 +392,15 @@ send() {
     "$subject" "$@" || fail "submitting '$subject' to Herald failed"
 }
 
+# send_file FILE RCPT...: submits FILE (a whole message, CRLF line ends) from $SENDER through
+# Herald; prints its queue id.
+send_file() {
+  local file=$1
+  shift
+  "$PYTHON" "$DTEST_DIR/delivery_send.py" --file "$file" "$PORT_SUBMIT" "$SENDER" "$PASSWORD" \
+    "$SENDER" - "$@" || fail "submitting $file to Herald failed"
+}
+
 # log_row QUEUE_ID RECIPIENT: the recipient's row of `herald log --json` (JSON, or null).
 log_row() {
   herald log --json --recipient "$2" --limit 100000 |

@@ -66,4 +66,23 @@ expect_contains "attempt outcome and MX" "$lines" "carol@dest.test  delivered  m
 run herald queue list --json
 expect_rc "queue list" 0
 expect_eq "nothing left in the queue" "[]" "$(pyjson 'd' <<<"$OUT")"
+
+step "dot lines, 8-bit UTF-8, folded headers, trailing blanks: delivered intact, DKIM verifies"
+printf '%s\r\n' "From: Alerts <$SENDER>" "To: carol@dest.test" "Subject: tricky" \
+  "X-Folded: first part," $'\tsecond part' "Date: $(date -R)" "Message-ID: <tricky.$$@dtest>" \
+  "MIME-Version: 1.0" "Content-Type: text/plain; charset=utf-8" "Content-Transfer-Encoding: 8bit" \
+  "" ".a line starting with a dot" "." ".." "Grüße aus Köln — ünïcödé" "trailing blanks   " \
+  $'a tab\there' "" "" >"$WORK/tricky.eml"
+QID_T="$(send_file "$WORK/tricky.eml" carol@dest.test)"
+wait_status 15 "$QID_T" carol@dest.test delivered
+MSG="$(mx_file mx1 tricky)"
+"$PYTHON" - "$WORK/tricky.eml" "$MSG" <<'PY' || fail "the body changed on the way"
+import sys
+sent, got = (open(p, "rb").read().split(b"\r\n\r\n", 1)[1] for p in sys.argv[1:3])
+if sent != got:
+    sys.exit(f"sent body {sent!r}\nreceived body {got!r}")
+PY
+expect_contains "8-bit body announced (RFC 6152)" "$(mx_meta mx1 tricky 'd["mail_options"]')" "BODY=8BITMIME"
+run "$PYTHON" "$DTEST_DIR/delivery_dkim_verify.py" "$MSG" "$PORT_DNS"
+expect_rc "DKIM verification of the tricky message" 0
 expect_server_alive "after delivery"
