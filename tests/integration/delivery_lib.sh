@@ -260,7 +260,7 @@ print(json.dumps({"dir": sys.argv[1], "port": 25, "cert": sys.argv[2], "key": sy
 # mx_count NAME: number of messages listener NAME accepted.
 mx_count() { find "$MX_DIR/$1/new" -name '*.eml' 2>/dev/null | wc -l; }
 # mx_connections NAME: number of connections listener NAME accepted.
-mx_connections() { { cat "$MX_DIR/$1/connections.log" 2>/dev/null || true; } | wc -l; }
+mx_connections() { { grep "^connect" "$MX_DIR/$1/connections.log" 2>/dev/null || true; } | wc -l; }
 # mx_file NAME SUBJECT: path of the message with that Subject at listener NAME (or nothing).
 mx_file() {
   local f

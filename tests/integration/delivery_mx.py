@@ -22,7 +22,9 @@ Modes:
                   for that address gets entry n (the last one repeats), so ["451 ...", "250 ..."]
                   is "first attempt deferred, then accepted". "data": the same for the reply at
                   the end of DATA, counted per listener. "rcpt_delay": seconds to wait before
-                  answering each RCPT (to act while a delivery is in flight).
+                  answering each RCPT (to act while a delivery is in flight). "idle_timeout":
+                  seconds of client silence after which the server closes the connection
+                  (without a word, as aiosmtpd does).
   close_at_banner accepts the connection and closes it without a word.
   banner          sends the line in "banner" (e.g. "421 4.3.2 busy") and closes.
   garbage_banner  sends bytes that are not an SMTP reply instead of the 220 greeting.
@@ -34,7 +36,8 @@ Modes:
   tls_inject      offers STARTTLS and sends a second (injected) reply right behind its 220.
 
 Output, per listener <dir>/<name>/:
-  connections.log  one line per accepted connection ("connect <peer ip>")
+  connections.log  one line per accepted connection ("connect <peer ip>"), and in mode smtp
+                   one when it ends ("disconnect")
   commands.log     every command line received (plain-text ones; DATA lines are not logged)
   new/<n>.eml      each accepted message as received (maildir style: written in tmp/, then
                    renamed), with new/<n>.json beside it, written first:
@@ -138,6 +141,10 @@ class Handler:
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
         return reply
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.l.log("commands.log", "QUIT")
+        return "221 2.0.0 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         reply = self.l.data_reply()
@@ -261,7 +268,8 @@ async def bind_all(config, listeners, loop):
                                             ident="scripted",
                                             tls_context=ctx if l.spec.get("starttls") else None,
                                             enable_SMTPUTF8=True, decode_data=False,
-                                            timeout=MAX_WAIT, loop=loop)
+                                            timeout=l.spec.get("idle_timeout", MAX_WAIT),
+                                            loop=loop)
                     srv = await loop.create_server(factory, l.spec["addr"], p, reuse_address=True)
                     servers.append(srv)
                 else:
@@ -292,6 +300,10 @@ class ScriptedSMTP(SMTP):
             peer = transport.get_extra_info("peername")
             self.listener.log("connections.log", f"connect {peer[0] if peer else '?'}")
         super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        self.listener.log("connections.log", "disconnect")
+        super().connection_lost(exc)
 
 
 def main():
