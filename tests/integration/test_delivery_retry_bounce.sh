@@ -8,7 +8,8 @@
 #  - a 5.7.1 policy rejection bounces but does not suppress;
 #  - one message to several recipients: one transaction, each recipient its own outcome, and
 #    the retry sends only to the deferred one;
-#  - `sender bounces off`: no DSN.
+#  - `sender bounces off`: no DSN;
+#  - an operator's domain suppression (`suppression add D`) and its removal.
 DTEST_NET=12
 source "$(dirname "${BASH_SOURCE[0]}")/delivery_lib.sh"
 
@@ -16,6 +17,7 @@ configure
 setup_sender
 dns_mx dest.test mx1.dest.test 10
 dns_a mx1.dest.test "$NET.1"
+dns_mx blocked.test mx1.dest.test 10
 dns_mx example.com mx.example.com 10
 dns_a mx.example.com "$NET.9"
 start_dns test example.com
@@ -166,4 +168,19 @@ sleep 2  # a DSN would be queued and delivered within this
 ! dsn_for "$QID_N" >/dev/null || fail "a DSN was sent although bounces are off for $SENDER"
 expect_eq "DSNs in the log (bounce me, policy, mixed)" 3 \
   "$(herald log --json --recipient "$SENDER" | pyjson 'len([r for r in d if r["sender"] == ""])')"
+
+# ---- operator suppression of a whole domain -------------------------------------------------
+
+step "suppression add blocked.test: its mail is suppressed; after remove it is delivered"
+run herald suppression add blocked.test --reason "customer asked"
+expect_rc "suppression add blocked.test" 0
+QID_X="$(send "blocked" someone@blocked.test)"
+wait_status 15 "$QID_X" someone@blocked.test suppressed
+expect_contains "last_response" "$(log_field "$QID_X" someone@blocked.test last_response)" "customer asked"
+expect_eq "RCPTs for someone@blocked.test" 0 "$(mx_rcpt_commands mx1 someone@blocked.test)"
+run herald suppression remove blocked.test
+expect_rc "suppression remove blocked.test" 0
+QID_Y="$(send "unblocked" someone@blocked.test)"
+wait_status 15 "$QID_Y" someone@blocked.test delivered
+expect_eq "copies at the MX" '[["someone@blocked.test"]]' "$(mx_rcpts mx1 unblocked)"
 expect_server_alive "end"
