@@ -12,7 +12,7 @@ build_pkgs=(
 # Real clients and peers the integration tests drive.
 test_pkgs=(
   python3 swaks libnet-ssleay-perl libauthen-sasl-perl curl openssl php-cli php-symfony-mailer
-  msmtp sqlite3 procps dnsmasq-base iproute2
+  msmtp sqlite3 procps dnsmasq-base iproute2 python3-aiosmtpd python3-dkim
 )
 
 wanted=("${build_pkgs[@]}")

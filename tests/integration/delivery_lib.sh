@@ -1,0 +1,484 @@
+# Shared helpers of the delivery integration tests (tests/integration/test_delivery_*.sh),
+# sourced first thing. The general part (work directory, reporting, run/expect, server start
+# and stop) follows the helpers of the other integration tests; the delivery part adds a DNS
+# server (dnsmasq), scripted receiving MTAs (delivery_mx.py) and polling on the delivery log.
+#
+# Network layout: each test file owns one loopback /24, 127.0.$DTEST_NET.0 (set DTEST_NET
+# before sourcing; distinct per file so that ctest -j runs them side by side). Its receiving
+# MTAs listen on addresses of that net, on port 25 like real MX hosts (we run as root); when
+# port 25 cannot be bound there (not root, or taken), delivery_mx.py moves every listener to
+# one free port and the test sets [delivery] mx_port to it. Herald resolves through dnsmasq
+# on 127.0.0.1:<free port> ([dns] servers), which serves the test's MX, A and TXT records and
+# answers NXDOMAIN for any other name under the test's zones.
+#
+# Environment (set by ctest, see tests/CMakeLists.txt): HERALD_BIN, HERALD_SOURCE_DIR,
+# HERALD_TEST_TMP. Run by hand: HERALD_BIN=build/herald bash tests/integration/test_delivery_x.sh
+set -euo pipefail
+
+DTEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HERALD_SOURCE_DIR="${HERALD_SOURCE_DIR:-$(cd "$DTEST_DIR/../.." && pwd)}"
+HERALD_BIN="${HERALD_BIN:-$HERALD_SOURCE_DIR/build/herald}"
+HERALD_TEST_TMP="${HERALD_TEST_TMP:-/tmp/herald-itest}"
+TEST_NAME="$(basename "$0" .sh)"
+# Debian's interpreter: python3-aiosmtpd and python3-dkim are installed for it (a python3
+# earlier in PATH, e.g. pyenv's, does not have them).
+PYTHON=/usr/bin/python3
+DNSMASQ=/usr/sbin/dnsmasq
+: "${DTEST_NET:?set DTEST_NET (the loopback /24 of the test file) before sourcing delivery_lib.sh}"
+NET="127.0.$DTEST_NET"
+
+HERALD_BIN="$(realpath "$HERALD_BIN")"
+[ -x "$HERALD_BIN" ] || { echo "FAIL: HERALD_BIN=$HERALD_BIN is not an executable" >&2; exit 1; }
+[ -x "$DNSMASQ" ] || { echo "FAIL: $DNSMASQ is missing (Debian package dnsmasq-base)" >&2; exit 1; }
+"$PYTHON" -c 'import aiosmtpd, dkim' 2>/dev/null ||
+  { echo "FAIL: $PYTHON lacks aiosmtpd or dkim (python3-aiosmtpd, python3-dkim)" >&2; exit 1; }
+mkdir -p "$HERALD_TEST_TMP"
+WORK="$(mktemp -d "$HERALD_TEST_TMP/$TEST_NAME.XXXXXX")"
+DATA_DIR="$WORK/data"
+CFG="$WORK/herald.toml"
+MX_DIR="$WORK/mx"
+HOSTNAME_FQDN="mail.herald.test"
+SENDER="alerts@example.com"
+PASSWORD="Secret12AB"
+
+SERVER_PID=""
+SERVER_LOG=""
+SERVER_STARTS=0
+DNS_PID=""
+MX_PID=""
+MX_PORT=25
+DNS_ARGS=()
+_EXTRA_PIDS=()
+_STARTED_AT=$(date +%s.%N)
+
+# ---- reporting ------------------------------------------------------------------------------
+
+step() {
+  echo "--- [$(awk -v a="$_STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f", b - a }')s] $*"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+  [ "$2" == "$3" ] && return 0
+  fail "$1"$'\n'"  expected: $2"$'\n'"  actual:   $3"
+}
+
+# expect_contains WHAT HAYSTACK NEEDLE (fixed string)
+expect_contains() {
+  grep -qF -- "$3" <<<"$2" && return 0
+  fail "$1"$'\n'"  expected to contain: $3"$'\n'"  actual output:"$'\n'"$(sed 's/^/    /' <<<"$2")"
+}
+
+# expect_not_contains WHAT HAYSTACK NEEDLE (fixed string)
+expect_not_contains() {
+  grep -qF -- "$3" <<<"$2" || return 0
+  fail "$1"$'\n'"  expected NOT to contain: $3"$'\n'"  actual output:"$'\n'"$(sed 's/^/    /' <<<"$2")"
+}
+
+# run CMD...: runs it with stdout in $OUT, stderr in $ERR and exit status in $RC; never exits.
+run() {
+  local o="$WORK/.out.$BASHPID" e="$WORK/.err.$BASHPID"
+  set +e
+  "$@" >"$o" 2>"$e"
+  RC=$?
+  set -e
+  OUT="$(cat "$o")"
+  ERR="$(cat "$e")"
+  rm -f "$o" "$e"
+}
+
+# expect_rc WHAT EXPECTED_RC: checks $RC from the last run, showing its output when it differs.
+expect_rc() {
+  [ "$RC" == "$2" ] && return 0
+  fail "$1: exit status"$'\n'"  expected: $2"$'\n'"  actual:   $RC"$'\n'"  stdout:"$'\n'"$(sed 's/^/    /' <<<"$OUT")"$'\n'"  stderr:"$'\n'"$(sed 's/^/    /' <<<"$ERR")"
+}
+
+# pyjson EXPR: evaluates the Python expression EXPR with `d` = the JSON document on stdin and
+# prints the result (strings bare, everything else as JSON).
+pyjson() {
+  "$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(r if isinstance(r, str) else json.dumps(r))' "$1"
+}
+
+# now_s: seconds since the epoch, with fractions.
+now_s() { date +%s.%N; }
+# elapsed_since T0: seconds since T0 (from now_s), one decimal.
+elapsed_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# wait_until TIMEOUT WHAT CMD...: runs CMD every 0.2 s until it succeeds; fails the test with
+# WHAT after TIMEOUT seconds.
+wait_until() {
+  local timeout=$1 what=$2
+  shift 2
+  local deadline
+  deadline=$(awk -v t="$timeout" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + t }')
+  until "$@" >/dev/null 2>&1; do
+    if awk -v d="$deadline" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > d) }'; then
+      fail "timed out after ${timeout}s waiting for: $what"
+    fi
+    sleep 0.2
+  done
+}
+
+# ---- processes ------------------------------------------------------------------------------
+
+track_pid() { _EXTRA_PIDS+=("$1"); }
+
+_stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+_cleanup() {
+  local rc=$?
+  set +e
+  # The MTAs first: a delivery hanging on one of them would hold up the server's exit.
+  for pid in "${_EXTRA_PIDS[@]}"; do _stop_pid "$pid"; done
+  [ -n "$SERVER_PID" ] && _stop_pid "$SERVER_PID"
+  wait 2>/dev/null
+  local took
+  took=$(elapsed_since "$_STARTED_AT")
+  if [ "$rc" == 0 ]; then
+    echo "PASS $TEST_NAME (${took}s)"
+    rm -rf "$WORK"
+  else
+    if [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
+      echo "--- last lines of the server log ($SERVER_LOG):" >&2
+      tail -n 40 "$SERVER_LOG" >&2
+    fi
+    echo "FAILED $TEST_NAME after ${took}s; work directory kept: $WORK" >&2
+  fi
+  exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_ports N: prints N distinct loopback ports that were free a moment ago.
+free_ports() {
+  "$PYTHON" - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# ---- DNS ------------------------------------------------------------------------------------
+
+# dns_mx DOMAIN HOST PREF: an MX record. dnsmasq answers MX records in the reverse order of its
+# arguments, so tests that check preference ordering add the preferred record first.
+dns_mx() { DNS_ARGS+=("--mx-host=$1,$2,$3"); }
+# dns_null_mx DOMAIN: the RFC 7505 null MX ("0 .").
+dns_null_mx() { DNS_ARGS+=("--mx-host=$1,.,0"); }
+# dns_a NAME IP: an A record.
+dns_a() { DNS_ARGS+=("--host-record=$1,$2"); }
+# dns_txt NAME VALUE: a TXT record, split into 255-octet strings (RFC 1035 §3.3.14).
+dns_txt() {
+  local name=$1 value=$2 chunks=() i
+  [[ "$value" != *,* ]] || fail "cannot publish a value with a comma through dnsmasq: $value"
+  for ((i = 0; i < ${#value}; i += 255)); do chunks+=("${value:i:255}"); done
+  DNS_ARGS+=("--txt-record=$name,$(IFS=,; echo "${chunks[*]}")")
+}
+
+# start_dns ZONE...: dnsmasq on 127.0.0.1:$PORT_DNS with the records added so far,
+# authoritative-like (NXDOMAIN for unknown names) for each ZONE.
+start_dns() {
+  local zones=() z attempt i
+  for z in "$@"; do zones+=("--local=/$z/"); done
+  for attempt in 1 2 3; do
+    "$DNSMASQ" --no-daemon --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --user=root \
+      --port="$PORT_DNS" --listen-address=127.0.0.1 --bind-interfaces --log-facility=- \
+      --log-queries "${zones[@]}" "${DNS_ARGS[@]}" >"$WORK/dnsmasq.log" 2>&1 &
+    DNS_PID=$!
+    track_pid "$DNS_PID"
+    for i in $(seq 50); do
+      grep -qs "started, version" "$WORK/dnsmasq.log" && return 0
+      kill -0 "$DNS_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$DNS_PID" 2>/dev/null && fail "dnsmasq did not start within 5 s: $(cat "$WORK/dnsmasq.log")"
+    grep -q "in use" "$WORK/dnsmasq.log" || fail "dnsmasq failed: $(cat "$WORK/dnsmasq.log")"
+    read -r PORT_DNS < <(free_ports 1)  # the UDP port was taken: try another one
+    write_config
+  done
+  fail "dnsmasq could not bind a port"
+}
+
+# ---- receiving MTAs -------------------------------------------------------------------------
+
+# make_mx_cert: a self-signed certificate for the MTAs' STARTTLS ($MX_CERT, $MX_KEY).
+make_mx_cert() {
+  MX_CERT="$WORK/mx-cert.pem"
+  MX_KEY="$WORK/mx-key.pem"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=mx.test" -keyout "$MX_KEY" -out "$MX_CERT" 2>/dev/null ||
+    fail "openssl could not make the MX test certificate"
+}
+
+# start_mx LISTENERS_JSON: starts delivery_mx.py with these listeners (a JSON array, see
+# delivery_mx.py) and waits until all are bound; sets MX_PORT to the port they share (25
+# unless it could not be bound) and rewrites the configuration with it.
+start_mx() {
+  [ -n "${MX_CERT:-}" ] || make_mx_cert
+  "$PYTHON" -c '
+import json, sys
+print(json.dumps({"dir": sys.argv[1], "port": 25, "cert": sys.argv[2], "key": sys.argv[3],
+                  "listeners": json.loads(sys.argv[4])}, indent=1))' \
+    "$MX_DIR" "$MX_CERT" "$MX_KEY" "$1" >"$WORK/mx.json" || fail "bad MX listeners JSON: $1"
+  "$PYTHON" "$DTEST_DIR/delivery_mx.py" "$WORK/mx.json" >"$WORK/mx.log" 2>&1 &
+  MX_PID=$!
+  track_pid "$MX_PID"
+  local i
+  for i in $(seq 100); do
+    [ -f "$MX_DIR/ready" ] && break
+    kill -0 "$MX_PID" 2>/dev/null || fail "delivery_mx.py exited at start: $(cat "$WORK/mx.log")"
+    sleep 0.1
+  done
+  [ -f "$MX_DIR/ready" ] || fail "delivery_mx.py did not get ready within 10 s: $(cat "$WORK/mx.log")"
+  MX_PORT="$(pyjson 'd["port"]' <"$MX_DIR/ready")"
+  [ "$MX_PORT" == 25 ] || echo "(port 25 unavailable on $NET.x: receiving MTAs on port $MX_PORT)"
+  write_config
+}
+
+# mx_count NAME: number of messages listener NAME accepted.
+mx_count() { find "$MX_DIR/$1/new" -name '*.eml' 2>/dev/null | wc -l; }
+# mx_connections NAME: number of connections listener NAME accepted.
+mx_connections() { { grep "^connect" "$MX_DIR/$1/connections.log" 2>/dev/null || true; } | wc -l; }
+# mx_file NAME SUBJECT: path of the message with that Subject at listener NAME (or nothing).
+mx_file() {
+  local f
+  for f in "$MX_DIR/$1"/new/*.eml; do
+    [ -f "$f" ] || continue
+    if grep -qF -- "Subject: $2"$'\r' "$f"; then echo "$f"; return 0; fi
+  done
+  return 1
+}
+# mx_meta NAME SUBJECT EXPR: EXPR on the JSON envelope record of that message.
+mx_meta() {
+  local f
+  f="$(mx_file "$1" "$2")" || fail "no message '$2' at $1"
+  pyjson "$3" <"${f%.eml}.json"
+}
+# wait_mx_message TIMEOUT NAME SUBJECT: waits until listener NAME got the message.
+wait_mx_message() { wait_until "$1" "message '$3' at the MTA $2" mx_file "$2" "$3"; }
+
+# ---- herald ---------------------------------------------------------------------------------
+
+herald() { "$HERALD_BIN" --config "$CFG" "$@"; }
+
+# write_config: herald.toml with a STARTTLS listener on $PORT_SUBMIT, the HTTP API on
+# $PORT_HTTP, dnsmasq as DNS server, MX hosts on $MX_PORT. $DELIVERY_EXTRA is added to
+# [delivery], $CONFIG_EXTRA (whole tables) at the end.
+write_config() {
+  cat >"$CFG" <<EOF
+data_dir = "$DATA_DIR"
+hostname = "$HOSTNAME_FQDN"
+log_level = "${LOG_LEVEL:-info}"
+threads = 2
+
+[[smtp.listeners]]
+address = "127.0.0.1:$PORT_SUBMIT"
+tls = "starttls"
+
+[http]
+address = "127.0.0.1:$PORT_HTTP"
+
+[dns]
+servers = ["127.0.0.1:$PORT_DNS"]
+timeout_ms = 2000
+
+[delivery]
+mx_port = $MX_PORT
+connect_timeout = 5
+${DELIVERY_EXTRA:-}
+
+${CONFIG_EXTRA:-}
+EOF
+}
+
+# configure: new free ports, then write_config.
+configure() {
+  read -r PORT_SUBMIT PORT_HTTP PORT_DNS < <(free_ports 3)
+  write_config
+}
+
+# start_server: starts `herald serve` and waits until it has bound every listener. Retries
+# with new SMTP/HTTP ports when one was taken meanwhile.
+start_server() {
+  local attempt i
+  for attempt in 1 2 3; do
+    SERVER_STARTS=$((SERVER_STARTS + 1))
+    SERVER_LOG="$WORK/server.$SERVER_STARTS.log"
+    "$HERALD_BIN" --config "$CFG" serve >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    for i in $(seq 150); do
+      if grep -qs "http listening on" "$SERVER_LOG"; then return 0; fi
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      fail "herald serve did not report 'http listening' within 15 s"$'\n'"$(cat "$SERVER_LOG")"
+    fi
+    wait "$SERVER_PID" || true
+    SERVER_PID=""
+    if grep -q "cannot listen\|Address already in use" "$SERVER_LOG" && [ "$attempt" -lt 3 ]; then
+      echo "(a port was taken meanwhile; retrying with new ports)"
+      read -r PORT_SUBMIT PORT_HTTP < <(free_ports 2)
+      write_config
+      continue
+    fi
+    fail "herald serve exited at start:"$'\n'"$(cat "$SERVER_LOG")"
+  done
+}
+
+# stop_server: SIGTERM, waits up to 20 s for the exit and checks its status is 0.
+stop_server() {
+  local i
+  kill -TERM "$SERVER_PID"
+  set +e
+  for i in $(seq 200); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    set -e
+    fail "herald serve did not exit within 20 s of SIGTERM"
+  fi
+  wait "$SERVER_PID"
+  local rc=$?
+  set -e
+  SERVER_PID=""
+  expect_eq "herald serve exit status after SIGTERM" 0 "$rc"
+}
+
+# expect_server_alive WHAT: the server process still runs and logged nothing critical.
+expect_server_alive() {
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "$1: herald serve is no longer running"$'\n'"$(tail -n 30 "$SERVER_LOG")"
+  expect_not_contains "$1: server log" "$(cat "$SERVER_LOG")" "critical"
+}
+
+# setup_sender: domain example.com, triggered sender $SENDER with password $PASSWORD.
+setup_sender() {
+  run herald domain add example.com
+  expect_rc "herald domain add example.com" 0
+  run herald sender add "$SENDER" --type triggered
+  expect_rc "herald sender add $SENDER" 0
+  run sh -c "printf '%s\n' '$PASSWORD' | '$HERALD_BIN' --config '$CFG' sender password '$SENDER'"
+  expect_rc "herald sender password $SENDER" 0
+}
+
+# send SUBJECT RCPT...: submits a message from $SENDER through Herald; prints its queue id.
+send() {
+  local subject=$1
+  shift
+  "$PYTHON" "$DTEST_DIR/delivery_send.py" "$PORT_SUBMIT" "$SENDER" "$PASSWORD" "$SENDER" \
+    "$subject" "$@" || fail "submitting '$subject' to Herald failed"
+}
+
+# send_file FILE RCPT...: submits FILE (a whole message, CRLF line ends) from $SENDER through
+# Herald; prints its queue id.
+send_file() {
+  local file=$1
+  shift
+  "$PYTHON" "$DTEST_DIR/delivery_send.py" --file "$file" "$PORT_SUBMIT" "$SENDER" "$PASSWORD" \
+    "$SENDER" - "$@" || fail "submitting $file to Herald failed"
+}
+
+# log_row QUEUE_ID RECIPIENT: the recipient's row of `herald log --json` (JSON, or null).
+log_row() {
+  herald log --json --recipient "$2" --limit 100000 |
+    pyjson "([r for r in d if r['queue_id'] == '$1'] or [None])[0]"
+}
+# log_field QUEUE_ID RECIPIENT FIELD
+log_field() { log_row "$1" "$2" | pyjson "d['$3'] if d else 'NO ROW'"; }
+# status_is QUEUE_ID RECIPIENT STATUS
+status_is() { [ "$(log_field "$1" "$2" status)" == "$3" ]; }
+# wait_status TIMEOUT QUEUE_ID RECIPIENT STATUS: polls the log until the row has STATUS; on
+# timeout fails showing the row as it was.
+wait_status() {
+  local timeout=$1 qid=$2 rcpt=$3 want=$4 deadline
+  deadline=$(awk -v t="$timeout" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + t }')
+  until status_is "$qid" "$rcpt" "$want"; do
+    if awk -v d="$deadline" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > d) }'; then
+      fail "timed out after ${timeout}s waiting for $qid <$rcpt> to be $want; the row: $(log_row "$qid" "$rcpt")"
+    fi
+    sleep 0.2
+  done
+}
+
+# queue_show QUEUE_ID: `herald queue show` output (fails the test when it fails).
+queue_show() {
+  run herald queue show "$1"
+  expect_rc "herald queue show $1" 0
+  echo "$OUT"
+}
+
+# attempt_lines QUEUE_ID RECIPIENT: the attempt lines of `queue show` for that recipient.
+attempt_lines() {
+  queue_show "$1" | sed -n '/^attempts:/,$p' | grep -F "  $2  " || true
+}
+
+# dsn_for QUEUE_ID: path of the DSN about QUEUE_ID received by listener $DSN_MX (the sender
+# domain's MX), found by the original queue id it quotes.
+dsn_for() {
+  local f
+  for f in "$MX_DIR/$DSN_MX"/new/*.eml; do
+    [ -f "$f" ] || continue
+    if grep -q "multipart/report" "$f" && grep -qF -- "$1" "$f"; then echo "$f"; return 0; fi
+  done
+  return 1
+}
+
+# mx_rcpts NAME SUBJECT: JSON list of the envelope recipient lists of every copy of the message
+# with that Subject that listener NAME accepted, in arrival order.
+mx_rcpts() {
+  "$PYTHON" - "$MX_DIR/$1/new" "$2" <<'PY'
+import json, pathlib, sys
+out = []
+for eml in sorted(pathlib.Path(sys.argv[1]).glob("*.eml")):
+    headers = eml.read_bytes().split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    if f"\r\nSubject: {sys.argv[2]}\r\n" in "\r\n" + headers + "\r\n":
+        out.append(json.load(open(eml.with_suffix(".json")))["rcpt_tos"])
+print(json.dumps(out))
+PY
+}
+# mx_rcpt_commands NAME ADDRESS: how many RCPT TO:<ADDRESS> listener NAME received.
+mx_rcpt_commands() {
+  local n
+  n="$(grep -icF "RCPT TO:<$2> ->" "$MX_DIR/$1/commands.log" 2>/dev/null || true)"
+  echo "${n:-0}"
+}
+
+# dsn_fields FILE: the DSN's MIME part types ("parts: [...]") and then every field of its
+# message/delivery-status part, one "Name: value" a line (per-message block first, then one
+# block per recipient). Fails the test when FILE is not a multipart/report.
+dsn_fields() {
+  "$PYTHON" - "$1" <<'PY' || fail "$1 is not a parseable multipart/report"
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.compat32)
+assert m.get_content_type() == "multipart/report", m.get_content_type()
+parts = m.get_payload()
+print("parts:", [p.get_content_type() for p in parts])
+for block in parts[1].get_payload():  # message/delivery-status: a list of field blocks
+    for k, v in block.items():
+        print(f"{k}: {v}")
+PY
+}
