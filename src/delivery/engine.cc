@@ -127,9 +127,11 @@ asio::awaitable<void> DeliveryEngine::loop() {
     }
     // Close pooled connections idle for too long.
     for (auto& [key, conns] : pool_) {
-      std::erase_if(conns, [](const auto& c) {
-        return std::chrono::steady_clock::now() - c->idle_since() > kPoolIdle;
+      auto stale = std::partition(conns.begin(), conns.end(), [](const auto& c) {
+        return std::chrono::steady_clock::now() - c->idle_since() <= kPoolIdle;
       });
+      for (auto it = stale; it != conns.end(); ++it) retire(std::move(*it));
+      conns.erase(stale, conns.end());
     }
     if (poked_) continue;
     auto wait = std::chrono::milliseconds(kPollInterval);
@@ -140,6 +142,8 @@ asio::awaitable<void> DeliveryEngine::loop() {
     wake_.expires_after(wait);
     co_await wake_.async_wait(kAsTuple);
   }
+  for (auto& [key, conns] : pool_)
+    for (auto& c : conns) retire(std::move(c));
   pool_.clear();
 }
 
@@ -160,6 +164,11 @@ void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn) {
     slot.push_back(std::move(conn));
     return;
   }
+  retire(std::move(conn));
+}
+
+void DeliveryEngine::retire(std::unique_ptr<OutboundConnection> conn) {
+  // QUIT politely (RFC 5321 §4.1.1.10), bounded by the session's own timeouts.
   auto* raw = conn.release();
   asio::co_spawn(strand_, [raw]() -> asio::awaitable<void> {
     std::unique_ptr<OutboundConnection> owned(raw);
@@ -200,9 +209,12 @@ asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
   } else {
     co_await deliver(job, attempt);
   }
-  co_await finish(job, attempt);
+  auto retry = co_await finish(job, attempt);
+  // finished() first: the scheduler ignores ids that are still in flight.
   scheduler_.finished(job, attempt.connected || job.destination_dead, attempt.last_error,
                       now_millis());
+  if (!stopping_)
+    for (const auto& again : retry) scheduler_.add(again);
   --in_flight_jobs_;
   wake_.cancel();
 }
@@ -248,16 +260,26 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   smtp::OutgoingMessage out = outgoing_message(live, message);
   for (const auto& hop : plan.hops) {
     auto conn = take_pooled(hop);
-    if (!conn) {
-      std::string error;
-      conn = co_await OutboundConnection::connect(strand_, hop, cs, tls_,
-                                                  settings_.connect_timeout, error);
+    bool pooled = conn != nullptr;
+    std::vector<smtp::RecipientResult> results;
+    for (;;) {
       if (!conn) {
-        attempt.last_error = error;
-        continue;
+        std::string error;
+        conn = co_await OutboundConnection::connect(strand_, hop, cs, tls_,
+                                                    settings_.connect_timeout, error);
+        if (!conn) {
+          attempt.last_error = error;
+          break;
+        }
       }
+      results = co_await conn->deliver(out);
+      // A parked connection the server has since closed fails without any server reply:
+      // that says nothing about the message, so try once more on a fresh connection.
+      if (!pooled || !all_local_failures(results)) break;
+      pooled = false;
+      conn.reset();
     }
-    auto results = co_await conn->deliver(out);
+    if (!conn) continue;
     bool try_next = connection_level_failure(results);
     if (!try_next) attempt.connected = true;
     for (std::size_t i = 0; i < live.size() && i < results.size(); ++i)
@@ -275,7 +297,8 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   }
 }
 
-asio::awaitable<void> DeliveryEngine::finish(queue::Job& job, Attempt& attempt) {
+asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(queue::Job& job,
+                                                                            Attempt& attempt) {
   auto now = now_millis();
   std::vector<store::AttemptRecord> records;
   std::vector<store::PendingRecipient> retry;
@@ -302,21 +325,27 @@ asio::awaitable<void> DeliveryEngine::finish(queue::Job& job, Attempt& attempt) 
     if (rec.new_status == store::kExpired) it->second.outcome = Outcome::bounced;
     records.push_back(std::move(rec));
   }
-  auto r = co_await on_workers([&] {
+  auto r = co_await on_workers([&]() -> Result<void> {
     for (const auto& s : suppress) (void)store_.add_suppression(s);
-    return store_.record_attempts(records);
+    if (auto rec = store_.record_attempts(records); !rec) return rec;
+    // A `queue hold` or `delete` during the attempt wins over its deferral (the store kept
+    // the operator's status): only rows really deferred are scheduled again.
+    std::erase_if(retry, [&](const store::PendingRecipient& p) {
+      auto row = store_.find_recipient(p.id);
+      return !row || !row->has_value() || (*row)->status != store::kDeferred;
+    });
+    return {};
   });
   if (!r) {
     spdlog::error("cannot record delivery attempts for {}: {}", job.recipients[0].queue_id,
                   r.error().message);
-    co_return;  // the rows stay as they were: retried later (at-least-once)
+    co_return std::vector<store::PendingRecipient>{};  // rows unchanged: retried later
   }
   for (const auto& rec : records)
     spdlog::info("delivery {} rcpt#{} {} {}", job.recipients[0].queue_id, rec.recipient_id,
                  rec.new_status, rec.response);
-  if (!stopping_)
-    for (const auto& again : retry) scheduler_.add(again);
   co_await send_dsn(job, attempt);
+  co_return retry;
 }
 
 asio::awaitable<void> DeliveryEngine::send_dsn(const queue::Job& job, const Attempt& attempt) {

@@ -61,10 +61,13 @@ class DeliveryEngine {
   boost::asio::awaitable<void> deliver(queue::Job& job, Attempt& attempt);
   boost::asio::awaitable<std::string> prepare_message(const store::PendingRecipient& first,
                                                       std::string body);
-  boost::asio::awaitable<void> finish(queue::Job& job, Attempt& attempt);
+  // Records the outcomes; returns the deferred recipients to schedule again.
+  boost::asio::awaitable<std::vector<store::PendingRecipient>> finish(queue::Job& job,
+                                                                      Attempt& attempt);
   boost::asio::awaitable<void> send_dsn(const queue::Job& job, const Attempt& attempt);
   std::unique_ptr<OutboundConnection> take_pooled(const Hop& hop);
   void park(std::unique_ptr<OutboundConnection> conn);
+  void retire(std::unique_ptr<OutboundConnection> conn);
   template <class F>
   auto on_workers(F f) -> boost::asio::awaitable<decltype(f())>;
 

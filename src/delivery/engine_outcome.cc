@@ -44,6 +44,13 @@ bool connection_level_failure(const std::vector<smtp::RecipientResult>& results)
   });
 }
 
+bool all_local_failures(const std::vector<smtp::RecipientResult>& results) {
+  return !results.empty() &&
+         std::all_of(results.begin(), results.end(), [](const smtp::RecipientResult& r) {
+           return r.local && r.code / 100 == 4;
+         });
+}
+
 DeliveryStatus status_from_result(const smtp::RecipientResult& r, const Hop& hop,
                                   const std::string& tls) {
   DeliveryStatus s;

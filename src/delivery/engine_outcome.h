@@ -22,6 +22,9 @@ smtp::OutgoingMessage outgoing_message(const std::vector<store::PendingRecipient
 // 4xx greeting, TLS failure...): RFC 5321 §5.1 says try the next MX host.
 bool connection_level_failure(const std::vector<smtp::RecipientResult>& results);
 
+// True when no result came from the server (connection lost, timeout): nothing was decided.
+bool all_local_failures(const std::vector<smtp::RecipientResult>& results);
+
 DeliveryStatus status_from_result(const smtp::RecipientResult& r, const Hop& hop,
                                   const std::string& tls);
 

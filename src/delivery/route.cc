@@ -1,5 +1,8 @@
 #include "delivery/route.h"
 
+#include <algorithm>
+#include <random>
+
 #include <boost/asio/ip/address.hpp>
 
 #include "config/config.h"
@@ -70,7 +73,18 @@ RoutePlan plan_route(const std::string& domain, const RouteSettings& s, dns::Res
                                  "domain " + domain + " accepts no mail (null MX, RFC 7505)");
     return plan;
   } else {
-    for (const auto& rec : mx.records) {
+    // RFC 5321 §5.1: hosts of equal preference are tried in random order, which spreads the
+    // load over them (the records come sorted by preference, stably).
+    auto records = mx.records;
+    thread_local std::mt19937 random{std::random_device{}()};
+    for (auto first = records.begin(); first != records.end();) {
+      auto last = std::find_if(first, records.end(), [&](const dns::MxRecord& r) {
+        return r.preference != first->preference;
+      });
+      std::shuffle(first, last, random);
+      first = last;
+    }
+    for (const auto& rec : records) {
       if (rec.host.empty()) continue;
       add_addresses(rec.host, s.mx_port, resolver, plan.hops, error);
       if (plan.hops.size() >= s.max_hops) break;
