@@ -154,6 +154,24 @@ class Handler:
         return reply
 
 
+class ScriptedSMTP(SMTP):
+    """aiosmtpd's server, logging each new connection (not the STARTTLS re-entry)."""
+
+    def __init__(self, listener, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.listener = listener
+
+    def connection_made(self, transport):
+        if self._original_transport is None and self.transport is None:
+            peer = transport.get_extra_info("peername")
+            self.listener.log("connections.log", f"connect {peer[0] if peer else '?'}")
+        super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        self.listener.log("connections.log", "disconnect")
+        super().connection_lost(exc)
+
+
 async def read_line(reader):
     try:
         return await asyncio.wait_for(reader.readline(), MAX_WAIT)
@@ -286,24 +304,6 @@ async def bind_all(config, listeners, loop):
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
     raise SystemExit("delivery_mx: no port could be bound on every listener address")
-
-
-class ScriptedSMTP(SMTP):
-    """aiosmtpd's server, logging each new connection (not the STARTTLS re-entry)."""
-
-    def __init__(self, listener, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.listener = listener
-
-    def connection_made(self, transport):
-        if self._original_transport is None and self.transport is None:
-            peer = transport.get_extra_info("peername")
-            self.listener.log("connections.log", f"connect {peer[0] if peer else '?'}")
-        super().connection_made(transport)
-
-    def connection_lost(self, exc):
-        self.listener.log("connections.log", "disconnect")
-        super().connection_lost(exc)
 
 
 def main():

@@ -8,6 +8,7 @@
 #  - a 5.7.1 policy rejection bounces but does not suppress;
 #  - one message to several recipients: one transaction, each recipient its own outcome, and
 #    the retry sends only to the deferred one;
+#  - 451 and 554 at the end of DATA (all recipients of the transaction share the outcome);
 #  - `sender bounces off`: no DSN;
 #  - an operator's domain suppression (`suppression add D`) and its removal.
 DTEST_NET=12
@@ -18,6 +19,8 @@ setup_sender
 dns_mx dest.test mx1.dest.test 10
 dns_a mx1.dest.test "$NET.1"
 dns_mx blocked.test mx1.dest.test 10
+dns_mx data.test mx2.data.test 10
+dns_a mx2.data.test "$NET.2"
 dns_mx example.com mx.example.com 10
 dns_a mx.example.com "$NET.9"
 start_dns test example.com
@@ -29,6 +32,9 @@ start_mx "[{\"name\": \"mx1\", \"addr\": \"$NET.1\", \"mode\": \"smtp\", \"start
                        \"nouser2@dest.test\": [\"550 5.1.1 no such user here either\"],
                        \"nouser3@dest.test\": [\"550 5.1.1 gone\"],
                        \"policy@dest.test\": [\"550 5.7.1 message refused by policy\"]}},
+           {\"name\": \"mx2\", \"addr\": \"$NET.2\", \"mode\": \"smtp\",
+            \"data\": [\"451 4.3.0 queue full at end of data\", \"250 2.0.0 Ok\",
+                     \"554 5.6.0 content rejected\"]},
            {\"name\": \"sendermx\", \"addr\": \"$NET.9\", \"mode\": \"smtp\"}]"
 start_server
 
@@ -157,6 +163,29 @@ wait_status 15 "$QID_M" later2@dest.test delivered
 expect_eq "copies at the MX" '[["ok@dest.test"], ["later2@dest.test"]]' "$(mx_rcpts mx1 mixed)"
 expect_eq "ok@ still delivered once" 1 "$(log_field "$QID_M" ok@dest.test attempts)"
 
+# ---- replies at the end of DATA -------------------------------------------------------------
+
+step "451 at the end of DATA: both recipients deferred; retried together and delivered"
+QID_D="$(send "data later" a@data.test b@data.test)"
+wait_status 15 "$QID_D" a@data.test deferred
+wait_status 15 "$QID_D" b@data.test deferred
+expect_eq "b's last_response" "451 4.3.0 queue full at end of data" "$(log_field "$QID_D" b@data.test last_response)"
+run herald queue retry "$QID_D"
+expect_eq "queue retry output" "retry: 2 recipient(s)" "$OUT"
+wait_status 15 "$QID_D" a@data.test delivered
+wait_status 15 "$QID_D" b@data.test delivered
+expect_eq "one copy for both" '[["a@data.test", "b@data.test"]]' "$(mx_rcpts mx2 "data later")"
+
+step "554 5.6.0 at the end of DATA: bounced with a DSN, not suppressed"
+QID_C="$(send "data refused" c@data.test)"
+wait_status 15 "$QID_C" c@data.test bounced
+expect_eq "last_response" "554 5.6.0 content rejected" "$(log_field "$QID_C" c@data.test last_response)"
+wait_until 20 "a DSN about $QID_C" dsn_for "$QID_C"
+expect_contains "DSN status" "$(dsn_fields "$(dsn_for "$QID_C")")" "Status: 5.6.0"
+run herald suppression list --json
+expect_eq "c@data.test is not suppressed" '[]' \
+  "$(pyjson '[e for e in d if e["entry"] == "c@data.test"]' <<<"$OUT")"
+
 # ---- sender bounces off ---------------------------------------------------------------------
 
 step "sender bounces off: a bounce sends no DSN"
@@ -166,7 +195,7 @@ QID_N="$(send "no dsn please" nouser3@dest.test)"
 wait_status 15 "$QID_N" nouser3@dest.test bounced
 sleep 2  # a DSN would be queued and delivered within this
 ! dsn_for "$QID_N" >/dev/null || fail "a DSN was sent although bounces are off for $SENDER"
-expect_eq "DSNs in the log (bounce me, policy, mixed)" 3 \
+expect_eq "DSNs in the log (bounce me, policy, mixed, data refused)" 4 \
   "$(herald log --json --recipient "$SENDER" | pyjson 'len([r for r in d if r["sender"] == ""])')"
 
 # ---- operator suppression of a whole domain -------------------------------------------------
