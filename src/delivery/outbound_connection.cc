@@ -122,9 +122,8 @@ asio::awaitable<std::optional<smtp::client::MessageDone>> OutboundConnection::ru
           tls_info_ = std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
           session_.on_tls_started();
         } else {
-          std::string why = r.index() == 1 ? "TLS handshake timed out"
-                                           : "TLS handshake failed: " +
-                                                 std::get<0>(std::get<0>(r)).message();
+          // The session says "TLS handshake failed: <why>".
+          std::string why = r.index() == 1 ? "timed out" : std::get<0>(std::get<0>(r)).message();
           tls_.reset();
           session_.on_tls_failed(why);
         }
