@@ -192,8 +192,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (nul == std::string_view::npos || nul + 1 >= rest.size()) break;
     std::uint8_t op = static_cast<std::uint8_t>(rest[nul + 1]);
     rest.remove_prefix(nul + 2);
-    if (op != 'T' && op != 'F' && op != 't' && op != 'x' && op != 's' && op != 'q' &&
-        op != 'c' && op != 'k') {
+    if (op != 'T' && op != 'F' && op != 't' && op != 'x' && op != 's' && op != 'q' && op != 'c' &&
+        op != 'k') {
       server.push_back('\0');
       server.push_back(static_cast<char>(op));
       continue;

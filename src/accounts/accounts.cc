@@ -54,8 +54,9 @@ Result<store::Domain> Accounts::add_domain(std::string_view raw_name) {
   std::error_code ec;
   std::filesystem::remove(path, ec);  // a leftover from a domain removed earlier
   if (auto r = write_private_key(path, key->private_pem); !r) return r.error();
-  store::Domain d{name,           random_token(), std::string(kFirstSelector), path.string(),
-                  key->public_b64, now_millis(),  std::nullopt};
+  store::Domain d{name,          random_token(),  std::string(kFirstSelector),
+                  path.string(), key->public_b64, now_millis(),
+                  std::nullopt};
   if (auto r = store_.add_domain(d); !r) {
     std::filesystem::remove(path, ec);
     return r.error();
@@ -76,14 +77,13 @@ Result<void> Accounts::remove_domain(std::string_view raw_name, bool with_sender
 
 Result<store::Sender> Accounts::add_sender(std::string_view address, store::SenderType type) {
   auto mailbox = smtp::parse_mailbox(address, /*allow_utf8=*/false);
-  if (!mailbox)
-    return make_error("'" + std::string(address) + "' is not a valid email address");
+  if (!mailbox) return make_error("'" + std::string(address) + "' is not a valid email address");
   std::string domain = normalize_domain(mailbox->domain);
   auto d = store_.find_domain(domain);
   if (!d) return d.error();
   if (!d->has_value())
-    return make_error("domain " + domain + " does not exist; add it first with 'herald domain add " +
-                      domain + "'");
+    return make_error("domain " + domain +
+                      " does not exist; add it first with 'herald domain add " + domain + "'");
   store::Sender s{mailbox->local + "@" + domain, domain, type, "", now_millis(), std::nullopt};
   if (auto r = store_.add_sender(s); !r) return r.error();
   return s;

@@ -29,8 +29,8 @@ std::vector<DnsRecordSpec> records_to_publish(const store::Domain& domain,
 
 // What the resolver answered for a record's name.
 struct TxtLookup {
-  bool failed = false;          // timeout, SERVFAIL...: we could not tell
-  std::string error;            // human text when failed
+  bool failed = false;              // timeout, SERVFAIL...: we could not tell
+  std::string error;                // human text when failed
   std::vector<std::string> values;  // every TXT record at the name (empty: none / NXDOMAIN)
 };
 

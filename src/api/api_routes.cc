@@ -60,12 +60,16 @@ ApiResponse log(const Query& q, store::Store& store) {
   if (!rows) return error(503, rows.error().message);
   json out = json::array();
   for (const auto& r : *rows)
-    out.push_back({{"message_id", r.message_id},     {"queue_id", r.queue_id},
-                   {"sender", r.sender},             {"recipient", r.recipient},
-                   {"subject", r.subject},           {"status", r.status},
+    out.push_back({{"message_id", r.message_id},
+                   {"queue_id", r.queue_id},
+                   {"sender", r.sender},
+                   {"recipient", r.recipient},
+                   {"subject", r.subject},
+                   {"status", r.status},
                    {"accepted_at", format_rfc3339(r.accepted_at)},
                    {"updated_at", format_rfc3339(r.updated_at)},
-                   {"attempts", r.attempts},         {"last_response", r.last_response}});
+                   {"attempts", r.attempts},
+                   {"last_response", r.last_response}});
   return {200, "application/json", out.dump() + "\n"};
 }
 
@@ -82,8 +86,12 @@ ApiResponse events(const Query& q, store::Store& store) {
   if (!rows) return error(503, rows.error().message);
   json out = json::array();
   for (const auto& e : *rows)
-    out.push_back({{"at", format_rfc3339(e.at)}, {"kind", e.kind}, {"queue_id", e.queue_id},
-                   {"recipient", e.recipient}, {"client_ip", e.client_ip}, {"user", e.user},
+    out.push_back({{"at", format_rfc3339(e.at)},
+                   {"kind", e.kind},
+                   {"queue_id", e.queue_id},
+                   {"recipient", e.recipient},
+                   {"client_ip", e.client_ip},
+                   {"user", e.user},
                    {"detail", e.detail}});
   return {200, "application/json", out.dump() + "\n"};
 }
@@ -93,7 +101,8 @@ ApiResponse domains(store::Store& store) {
   if (!rows) return error(503, rows.error().message);
   json out = json::array();
   for (const auto& d : *rows)
-    out.push_back({{"name", d.name}, {"dkim_selector", d.dkim_selector},
+    out.push_back({{"name", d.name},
+                   {"dkim_selector", d.dkim_selector},
                    {"verified", d.verified_at.has_value()}});
   return {200, "application/json", out.dump() + "\n"};
 }
@@ -103,15 +112,16 @@ ApiResponse senders(store::Store& store) {
   if (!rows) return error(503, rows.error().message);
   json out = json::array();
   for (const auto& s : *rows)
-    out.push_back({{"address", s.address}, {"domain", s.domain},
-                   {"type", store::to_string(s.type)}, {"password_set", !s.password_hash.empty()}});
+    out.push_back({{"address", s.address},
+                   {"domain", s.domain},
+                   {"type", store::to_string(s.type)},
+                   {"password_set", !s.password_hash.empty()}});
   return {200, "application/json", out.dump() + "\n"};
 }
 
 }  // namespace
 
-ApiResponse handle_request(std::string_view method, std::string_view target,
-                           store::Store& store) {
+ApiResponse handle_request(std::string_view method, std::string_view target, store::Store& store) {
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return error(400, "malformed request target");
   if (method != "GET") return error(405, "only GET is supported");

@@ -33,7 +33,7 @@ int fail(const Error& e) {
 // the configured floor instead of failing at commit time.
 void watch_disk(asio::steady_timer& timer, const std::string& dir, std::uint64_t floor,
                 std::atomic<bool>& available) {
-  struct statvfs st{};
+  struct statvfs st {};
   if (::statvfs(dir.c_str(), &st) == 0) {
     std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
     bool ok = free >= floor;
@@ -76,7 +76,8 @@ delivery::EngineSettings engine_settings(const config::Config& cfg) {
   s.connect_timeout = std::chrono::seconds(cfg.delivery.connect_timeout);
   s.retry.max_lifetime = std::chrono::seconds(cfg.delivery.max_lifetime);
   s.limits.initial_concurrency = cfg.delivery.initial_concurrency;
-  s.limits.max_concurrency = std::max(cfg.delivery.max_concurrency, cfg.delivery.initial_concurrency);
+  s.limits.max_concurrency =
+      std::max(cfg.delivery.max_concurrency, cfg.delivery.initial_concurrency);
   s.suppression_ttl = static_cast<UnixMillis>(cfg.delivery.suppression_days) * 86'400'000;
   return s;
 }
@@ -129,8 +130,8 @@ int run_server(const config::Config& cfg) {
   smtpd::Authenticator authenticator(**store, cache, throttle, workers);
   std::atomic<bool> storage_available{true};
   delivery::DeliveryEngine engine(io, **store, spool, workers, engine_settings(cfg));
-  smtpd::SmtpServer smtp(io, {cfg, spool, authenticator, tls_holder, storage_available,
-                              [&engine] { engine.poke(); }});
+  smtpd::SmtpServer smtp(
+      io, {cfg, spool, authenticator, tls_holder, storage_available, [&engine] { engine.poke(); }});
 
   if (auto r = smtp.bind(); !r) return fail(r.error());
   auto http = bind_http(io, cfg.http.address);

@@ -37,8 +37,7 @@ Result<store::Store*> Context::store() {
   if (!cfg) return cfg.error();
   std::error_code ec;
   std::filesystem::create_directories((*cfg)->data_dir, ec);
-  if (ec)
-    return make_error("data_dir " + (*cfg)->data_dir + " is not usable: " + ec.message());
+  if (ec) return make_error("data_dir " + (*cfg)->data_dir + " is not usable: " + ec.message());
   store::SqliteOptions options;
   options.busy_timeout_ms = (*cfg)->store.busy_timeout_ms;
   auto opened = store::open_sqlite(store_path(**cfg), options);

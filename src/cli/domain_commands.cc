@@ -131,12 +131,13 @@ int verify(Context& ctx, const std::string& name) {
   });
   if (undecided && !ok) {
     // A DNS outage must not un-verify a domain: keep the state we had.
-    std::cout << "\n" << d->name << ": DNS lookups failed; verification state unchanged ("
+    std::cout << "\n"
+              << d->name << ": DNS lookups failed; verification state unchanged ("
               << (d->verified_at ? "verified" : "unverified") << ").\n";
     return 1;
   }
-  auto r = (*ctx.store())->set_domain_verified(d->name, ok ? std::optional(now_millis())
-                                                           : std::nullopt);
+  auto r =
+      (*ctx.store())->set_domain_verified(d->name, ok ? std::optional(now_millis()) : std::nullopt);
   if (!r) return report(r.error());
   std::cout << "\n" << d->name << (ok ? " is verified.\n" : " is NOT verified.\n");
   return ok ? 0 : 1;

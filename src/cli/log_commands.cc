@@ -30,12 +30,16 @@ std::optional<std::string> opt(const std::string& s) {
 }
 
 json row_json(const store::LogRow& r) {
-  return {{"message_id", r.message_id},     {"queue_id", r.queue_id},
-          {"sender", r.sender},             {"recipient", r.recipient},
-          {"subject", r.subject},           {"status", r.status},
+  return {{"message_id", r.message_id},
+          {"queue_id", r.queue_id},
+          {"sender", r.sender},
+          {"recipient", r.recipient},
+          {"subject", r.subject},
+          {"status", r.status},
           {"accepted_at", format_rfc3339(r.accepted_at)},
           {"updated_at", format_rfc3339(r.updated_at)},
-          {"attempts", r.attempts},         {"last_response", r.last_response}};
+          {"attempts", r.attempts},
+          {"last_response", r.last_response}};
 }
 
 int show_log(Context& ctx, const LogOptions& o) {
@@ -81,8 +85,12 @@ int show_events(Context& ctx, const LogOptions& o) {
   if (o.as_json) {
     json out = json::array();
     for (const auto& e : *rows)
-      out.push_back({{"at", format_rfc3339(e.at)}, {"kind", e.kind}, {"queue_id", e.queue_id},
-                     {"recipient", e.recipient}, {"client_ip", e.client_ip}, {"user", e.user},
+      out.push_back({{"at", format_rfc3339(e.at)},
+                     {"kind", e.kind},
+                     {"queue_id", e.queue_id},
+                     {"recipient", e.recipient},
+                     {"client_ip", e.client_ip},
+                     {"user", e.user},
                      {"detail", e.detail}});
     std::cout << out.dump(2) << "\n";
     return 0;

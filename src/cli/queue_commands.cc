@@ -30,8 +30,12 @@ int list(Context& ctx, const QueueOptions& o) {
   if (o.as_json) {
     json out = json::array();
     for (const auto& r : *rows)
-      out.push_back({{"queue_id", r.queue_id}, {"sender", r.sender}, {"recipient", r.recipient},
-                     {"domain", r.domain}, {"status", r.status}, {"attempts", r.attempts},
+      out.push_back({{"queue_id", r.queue_id},
+                     {"sender", r.sender},
+                     {"recipient", r.recipient},
+                     {"domain", r.domain},
+                     {"status", r.status},
+                     {"attempts", r.attempts},
                      {"accepted_at", format_rfc3339(r.accepted_at)},
                      {"next_attempt_at", format_rfc3339(r.next_attempt_at)},
                      {"last_response", r.last_response}});
@@ -39,8 +43,8 @@ int list(Context& ctx, const QueueOptions& o) {
     return 0;
   }
   for (const auto& r : *rows)
-    std::cout << r.queue_id << "  " << r.status << "  " << r.recipient << "  attempts="
-              << r.attempts << "  next=" << format_rfc3339(r.next_attempt_at)
+    std::cout << r.queue_id << "  " << r.status << "  " << r.recipient
+              << "  attempts=" << r.attempts << "  next=" << format_rfc3339(r.next_attempt_at)
               << (r.last_response.empty() ? "" : "  " + r.last_response) << "\n";
   return 0;
 }
@@ -81,8 +85,8 @@ int show(Context& ctx, const QueueOptions& o) {
   std::cout << "\nattempts:\n";
   for (const auto& a : *attempts)
     std::cout << "  " << format_rfc3339(a.at) << "  " << a.recipient << "  " << a.outcome << "  "
-              << (a.mx_host.empty() ? "-" : a.mx_host) << " [" << a.ip << "]  tls=" << a.tls
-              << "  " << a.duration_ms << " ms  " << a.response << "\n";
+              << (a.mx_host.empty() ? "-" : a.mx_host) << " [" << a.ip << "]  tls=" << a.tls << "  "
+              << a.duration_ms << " ms  " << a.response << "\n";
   return 0;
 }
 
@@ -94,23 +98,25 @@ int suppression_list(Context& ctx, const QueueOptions& o) {
   if (o.as_json) {
     json out = json::array();
     for (const auto& s : *rows)
-      out.push_back({{"entry", s.entry}, {"type", s.is_domain ? "domain" : "address"},
-                     {"reason", s.reason}, {"source", s.source},
+      out.push_back({{"entry", s.entry},
+                     {"type", s.is_domain ? "domain" : "address"},
+                     {"reason", s.reason},
+                     {"source", s.source},
                      {"created_at", format_rfc3339(s.created_at)},
                      {"expires_at", s.expires_at ? json(format_rfc3339(*s.expires_at)) : json()}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   for (const auto& s : *rows)
-    std::cout << s.entry << "  " << (s.is_domain ? "domain" : "address") << "  " << s.source
-              << "  " << (s.expires_at ? "until " + format_rfc3339(*s.expires_at) : "permanent")
-              << "  " << s.reason << "\n";
+    std::cout << s.entry << "  " << (s.is_domain ? "domain" : "address") << "  " << s.source << "  "
+              << (s.expires_at ? "until " + format_rfc3339(*s.expires_at) : "permanent") << "  "
+              << s.reason << "\n";
   return 0;
 }
 
 int suppression_add(Context& ctx, const QueueOptions& o) {
   bool is_domain = o.entry.find('@') == std::string::npos;
-  store::Suppression s{o.entry, is_domain, o.reason.empty() ? "added by operator" : o.reason,
+  store::Suppression s{o.entry,  is_domain,    o.reason.empty() ? "added by operator" : o.reason,
                        "manual", now_millis(), std::nullopt};
   if (!o.permanent && o.days > 0) s.expires_at = s.created_at + o.days * 86'400'000LL;
   if (o.permanent || o.days == 0) s.expires_at.reset();

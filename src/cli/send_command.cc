@@ -52,7 +52,6 @@ struct SendArgs {
   bool password_stdin = false;
 };
 
-
 int run_send(SendArgs& args) {
   auto& o = args.options;
   o.encryption = *send::parse_encryption(args.encryption);  // CLI11 checked the value

@@ -12,7 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-
 Result<accounts::Accounts> open_accounts(Context& ctx) {
   auto cfg = ctx.config();
   if (!cfg) return cfg.error();
@@ -23,8 +22,8 @@ Result<accounts::Accounts> open_accounts(Context& ctx) {
 
 int add(Context& ctx, const std::string& address, const std::string& type_name) {
   auto type = store::sender_type_from_string(type_name);
-  if (!type) return report(make_error("--type must be 'triggered' or 'batch', not '" +
-                                      type_name + "'"));
+  if (!type)
+    return report(make_error("--type must be 'triggered' or 'batch', not '" + type_name + "'"));
   auto acc = open_accounts(ctx);
   if (!acc) return report(acc.error());
   auto s = acc->add_sender(address, *type);
@@ -42,14 +41,14 @@ int list(Context& ctx, bool as_json) {
   if (as_json) {
     json out = json::array();
     for (const auto& s : *senders)
-      out.push_back({{"address", s.address},
-                     {"domain", s.domain},
-                     {"type", store::to_string(s.type)},
-                     {"password_set", !s.password_hash.empty()},
-                     {"created_at", format_rfc3339(s.created_at)},
-                     {"password_changed_at", s.password_changed_at
-                                                 ? json(format_rfc3339(*s.password_changed_at))
-                                                 : json(nullptr)}});
+      out.push_back(
+          {{"address", s.address},
+           {"domain", s.domain},
+           {"type", store::to_string(s.type)},
+           {"password_set", !s.password_hash.empty()},
+           {"created_at", format_rfc3339(s.created_at)},
+           {"password_changed_at",
+            s.password_changed_at ? json(format_rfc3339(*s.password_changed_at)) : json(nullptr)}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -108,8 +107,8 @@ void register_sender_commands(CLI::App& app, Context& ctx, int& exit_code) {
   r->add_option("ADDRESS", address, "Sender address")->required();
   r->callback([&] { exit_code = remove(ctx, address); });
 
-  auto* p = snd->add_subcommand(
-      "password", "Set the SMTP password (read from standard input, one line)");
+  auto* p =
+      snd->add_subcommand("password", "Set the SMTP password (read from standard input, one line)");
   p->add_option("ADDRESS", address, "Sender address")->required();
   p->callback([&] { exit_code = password(ctx, address); });
 

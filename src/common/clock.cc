@@ -27,11 +27,20 @@ bool parse_relative(const std::string& text, UnixMillis now, UnixMillis& out) {
   }
   long long unit = 0;
   switch (text.back()) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60'000; break;
-    case 'h': unit = 3'600'000; break;
-    case 'd': unit = 86'400'000; break;
-    default: return false;
+    case 's':
+      unit = 1000;
+      break;
+    case 'm':
+      unit = 60'000;
+      break;
+    case 'h':
+      unit = 3'600'000;
+      break;
+    case 'd':
+      unit = 86'400'000;
+      break;
+    default:
+      return false;
   }
   out = now - n * unit;
   return true;
@@ -43,8 +52,9 @@ bool parse_time(const std::string& text, UnixMillis now, UnixMillis& out) {
   if (parse_relative(text, now, out)) return true;
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &consumed) != 3 || consumed != 10)
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed) !=
+          3 ||
+      consumed != 10)
     return false;
   const char* rest = text.c_str() + 10;
   long long millis = 0;

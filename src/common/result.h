@@ -22,9 +22,13 @@ struct Error {
 template <class T = void>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message)};
+}
 
 // Shorthand for "return failure": `return fail("domain {} exists", d);` needs fmt; keep it simple.
-inline boost::system::result<void, Error> ok() { return {}; }
+inline boost::system::result<void, Error> ok() {
+  return {};
+}
 
 }  // namespace herald

@@ -67,14 +67,14 @@ struct DnsConfig {
 
 // Outbound delivery (issue "Delivery engine").
 struct DeliveryConfig {
-  std::string relay;          // "host:port" smart host for all mail; "" = MX lookup
-  std::string relay_tls;      // opportunistic | required (STARTTLS to the relay)
-  std::uint32_t mx_port = 0;  // port of MX hosts (25; other values for test networks)
-  std::uint32_t max_lifetime = 0;          // seconds a recipient may stay queued
-  std::uint32_t initial_concurrency = 0;   // per destination, slow start
-  std::uint32_t max_concurrency = 0;       // per destination
-  std::uint32_t connect_timeout = 0;       // seconds
-  std::uint32_t suppression_days = 0;      // automatic suppression entries expire after this
+  std::string relay;                      // "host:port" smart host for all mail; "" = MX lookup
+  std::string relay_tls;                  // opportunistic | required (STARTTLS to the relay)
+  std::uint32_t mx_port = 0;              // port of MX hosts (25; other values for test networks)
+  std::uint32_t max_lifetime = 0;         // seconds a recipient may stay queued
+  std::uint32_t initial_concurrency = 0;  // per destination, slow start
+  std::uint32_t max_concurrency = 0;      // per destination
+  std::uint32_t connect_timeout = 0;      // seconds
+  std::uint32_t suppression_days = 0;     // automatic suppression entries expire after this
   bool operator==(const DeliveryConfig&) const = default;
 };
 

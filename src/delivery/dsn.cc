@@ -256,7 +256,8 @@ std::string status_part(const DsnInput& in, bool allow_8bit) {
       out += field("Remote-MTA", "dns; " + clean_text(r.remote_mta, false));
     if (!r.diagnostic.empty())
       out += field("Diagnostic-Code", clean_text(r.diagnostic, allow_8bit));
-    if (r.last_attempt) out += field("Last-Attempt-Date", smtp::format_rfc5322_date(*r.last_attempt));
+    if (r.last_attempt)
+      out += field("Last-Attempt-Date", smtp::format_rfc5322_date(*r.last_attempt));
     if (r.will_retry_until && r.action == DsnAction::delayed)
       out += field("Will-Retry-Until", smtp::format_rfc5322_date(*r.will_retry_until));
   }
@@ -294,7 +295,6 @@ std::string part(std::string_view boundary, std::string_view description, std::s
 std::string_view to_string(DsnAction action) {
   return action == DsnAction::failed ? "failed" : "delayed";
 }
-
 
 DsnRecipient dsn_recipient(std::string recipient, DsnAction action, const DeliveryStatus& last,
                            UnixMillis last_attempt) {

@@ -82,5 +82,4 @@ bool is_bounce_or_auto(std::string_view envelope_sender, std::string_view messag
 
 // RFC 5322 §3.3 date-time in UTC: "Thu, 04 Dec 2026 16:51:09 +0000".
 
-
 }  // namespace herald::delivery

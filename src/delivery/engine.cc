@@ -23,7 +23,7 @@ constexpr std::size_t kPoolPerHop = 8;
 
 struct DeliveryEngine::Attempt {
   UnixMillis started = 0;
-  std::map<std::int64_t, DeliveryStatus> status;  // by recipient row id
+  std::map<std::int64_t, DeliveryStatus> status;   // by recipient row id
   std::map<std::int64_t, std::string> suppressed;  // recipient row id -> why
   bool connected = false;
   std::string last_error;
@@ -112,8 +112,8 @@ asio::awaitable<void> DeliveryEngine::loop() {
   co_await refresh(true);
   auto last_generation_check = std::chrono::steady_clock::now();
   while (!stopping_) {
-    bool check_generation = std::chrono::steady_clock::now() - last_generation_check >
-                            std::chrono::seconds(1);
+    bool check_generation =
+        std::chrono::steady_clock::now() - last_generation_check > std::chrono::seconds(1);
     if (check_generation) last_generation_check = std::chrono::steady_clock::now();
     poked_ = false;
     co_await refresh(false);
@@ -170,10 +170,13 @@ void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn) {
 void DeliveryEngine::retire(std::unique_ptr<OutboundConnection> conn) {
   // QUIT politely (RFC 5321 §4.1.1.10), bounded by the session's own timeouts.
   auto* raw = conn.release();
-  asio::co_spawn(strand_, [raw]() -> asio::awaitable<void> {
-    std::unique_ptr<OutboundConnection> owned(raw);
-    co_await owned->close();
-  }, asio::detached);
+  asio::co_spawn(
+      strand_,
+      [raw]() -> asio::awaitable<void> {
+        std::unique_ptr<OutboundConnection> owned(raw);
+        co_await owned->close();
+      },
+      asio::detached);
 }
 
 asio::awaitable<std::string> DeliveryEngine::prepare_message(const store::PendingRecipient& first,
@@ -203,9 +206,9 @@ asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
   attempt.started = now_millis();
   if (job.destination_dead) {
     for (const auto& r : job.recipients)
-      attempt.status[r.id] = local_failure(
-          Outcome::deferred, std::string(codes::no_answer),
-          "destination " + job.domain + " recently unreachable: " + job.dead_reason);
+      attempt.status[r.id] =
+          local_failure(Outcome::deferred, std::string(codes::no_answer),
+                        "destination " + job.domain + " recently unreachable: " + job.dead_reason);
   } else {
     co_await deliver(job, attempt);
   }
@@ -223,7 +226,8 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   // Suppressed recipients are recorded, not attempted.
   std::vector<store::PendingRecipient> live;
   for (auto& r : job.recipients) {
-    auto s = co_await on_workers([&] { return store_.find_suppression(r.recipient, now_millis()); });
+    auto s =
+        co_await on_workers([&] { return store_.find_suppression(r.recipient, now_millis()); });
     if (s && s->has_value())
       attempt.suppressed[r.id] = suppression_reason(**s);
     else
@@ -291,14 +295,14 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   if (!attempt.connected) {
     for (auto& r : live)
       if (!attempt.status.count(r.id))
-        attempt.status[r.id] = local_failure(Outcome::deferred, std::string(codes::no_answer),
-                                             "no mail server of " + job.domain +
-                                                 " could be reached: " + attempt.last_error);
+        attempt.status[r.id] = local_failure(
+            Outcome::deferred, std::string(codes::no_answer),
+            "no mail server of " + job.domain + " could be reached: " + attempt.last_error);
   }
 }
 
 asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(queue::Job& job,
-                                                                            Attempt& attempt) {
+                                                                             Attempt& attempt) {
   auto now = now_millis();
   std::vector<store::AttemptRecord> records;
   std::vector<store::PendingRecipient> retry;
@@ -311,8 +315,8 @@ asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(que
     auto it = attempt.status.find(r.id);
     if (it == attempt.status.end()) continue;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto rec = attempt_record(r, it->second, now, now - attempt.started, settings_.retry,
-                              unit(random_));
+    auto rec =
+        attempt_record(r, it->second, now, now - attempt.started, settings_.retry, unit(random_));
     if (rec.new_status == store::kBounced && is_hard_bounce(it->second.status))
       suppress.push_back(bounce_suppression(r, it->second, now, settings_.suppression_ttl));
     if (rec.new_status == store::kDeferred) {
@@ -364,7 +368,7 @@ asio::awaitable<void> DeliveryEngine::send_dsn(const queue::Job& job, const Atte
     if (!body || !body->has_value()) return std::nullopt;
     if (is_bounce_or_auto(first.sender, **body)) return std::nullopt;
     DsnInput in{first.sender, settings_.hostname, first.queue_id, first.accepted_at, **body,
-                failed, now_millis()};
+                failed,       now_millis()};
     auto dsn = build_dsn(in);
     if (!dsn) return dsn.error();
     return dsn_message(first.sender, std::move(*dsn), now_millis());

@@ -10,11 +10,11 @@
 // `herald queue` command bumps the queue generation, which makes the engine reload its index.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <random>

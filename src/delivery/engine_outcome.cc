@@ -10,7 +10,8 @@ namespace herald::delivery {
 namespace {
 
 bool has_8bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 }  // namespace
@@ -36,9 +37,9 @@ bool connection_level_failure(const std::vector<smtp::RecipientResult>& results)
   if (results.empty()) return true;
   return std::all_of(results.begin(), results.end(), [](const smtp::RecipientResult& r) {
     using smtp::ClientStage;
-    bool before_transaction = r.stage == ClientStage::connect ||
-                              r.stage == ClientStage::greeting || r.stage == ClientStage::ehlo ||
-                              r.stage == ClientStage::helo || r.stage == ClientStage::starttls ||
+    bool before_transaction = r.stage == ClientStage::connect || r.stage == ClientStage::greeting ||
+                              r.stage == ClientStage::ehlo || r.stage == ClientStage::helo ||
+                              r.stage == ClientStage::starttls ||
                               r.stage == ClientStage::tls_handshake;
     return r.code / 100 == 4 && (before_transaction || (r.local && r.stage != ClientStage::local));
   });
@@ -46,9 +47,8 @@ bool connection_level_failure(const std::vector<smtp::RecipientResult>& results)
 
 bool all_local_failures(const std::vector<smtp::RecipientResult>& results) {
   return !results.empty() &&
-         std::all_of(results.begin(), results.end(), [](const smtp::RecipientResult& r) {
-           return r.local && r.code / 100 == 4;
-         });
+         std::all_of(results.begin(), results.end(),
+                     [](const smtp::RecipientResult& r) { return r.local && r.code / 100 == 4; });
 }
 
 DeliveryStatus status_from_result(const smtp::RecipientResult& r, const Hop& hop,
@@ -126,9 +126,9 @@ bool is_hard_bounce(const std::string& status) {
 
 store::Suppression bounce_suppression(const store::PendingRecipient& r, const DeliveryStatus& s,
                                       UnixMillis now, UnixMillis ttl) {
-  return store::Suppression{r.recipient, false,
-                            "hard bounce " + (s.reply ? s.reply->str() : s.diagnostic), "bounce",
-                            now, now + ttl};
+  return store::Suppression{
+      r.recipient, false, "hard bounce " + (s.reply ? s.reply->str() : s.diagnostic),
+      "bounce",    now,   now + ttl};
 }
 
 store::NewMessage dsn_message(const std::string& to, std::string dsn, UnixMillis now) {

@@ -59,7 +59,6 @@ asio::awaitable<std::unique_ptr<OutboundConnection>> OutboundConnection::connect
   co_return conn;
 }
 
-
 void OutboundConnection::shut() {
   if (closed_) return;
   closed_ = true;
@@ -71,10 +70,9 @@ void OutboundConnection::shut() {
 asio::awaitable<bool> OutboundConnection::write(std::string_view bytes) {
   auto buf = asio::buffer(bytes.data(), bytes.size());
   timer_.expires_after(session_.current_timeout());
-  auto result = tls_ ? co_await (asio::async_write(*tls_, buf, kAsTuple) ||
-                                 timer_.async_wait(kAsTuple))
-                     : co_await (asio::async_write(socket_, buf, kAsTuple) ||
-                                 timer_.async_wait(kAsTuple));
+  auto result =
+      tls_ ? co_await (asio::async_write(*tls_, buf, kAsTuple) || timer_.async_wait(kAsTuple))
+           : co_await (asio::async_write(socket_, buf, kAsTuple) || timer_.async_wait(kAsTuple));
   if (result.index() == 1) {
     session_.on_timeout();
     co_return false;
@@ -89,10 +87,9 @@ asio::awaitable<bool> OutboundConnection::write(std::string_view bytes) {
 asio::awaitable<std::size_t> OutboundConnection::read_some() {
   auto buf = asio::buffer(buffer_);
   timer_.expires_after(session_.current_timeout());
-  auto result = tls_ ? co_await (tls_->async_read_some(buf, kAsTuple) ||
-                                 timer_.async_wait(kAsTuple))
-                     : co_await (socket_.async_read_some(buf, kAsTuple) ||
-                                 timer_.async_wait(kAsTuple));
+  auto result =
+      tls_ ? co_await (tls_->async_read_some(buf, kAsTuple) || timer_.async_wait(kAsTuple))
+           : co_await (socket_.async_read_some(buf, kAsTuple) || timer_.async_wait(kAsTuple));
   if (result.index() == 1) {
     session_.on_timeout();
     co_return 0;

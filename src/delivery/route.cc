@@ -92,9 +92,9 @@ RoutePlan plan_route(const std::string& domain, const RouteSettings& s, dns::Res
   }
   if (plan.hops.size() > s.max_hops) plan.hops.resize(s.max_hops);
   if (plan.hops.empty())
-    plan.failure = local_failure(Outcome::deferred, std::string(codes::dns_failure),
-                                 "no address for the mail servers of " + domain +
-                                     (error.empty() ? "" : ": " + error));
+    plan.failure = local_failure(
+        Outcome::deferred, std::string(codes::dns_failure),
+        "no address for the mail servers of " + domain + (error.empty() ? "" : ": " + error));
   return plan;
 }
 

@@ -31,8 +31,8 @@ namespace herald::queue {
 struct SchedulerLimits {
   std::uint32_t initial_concurrency = 5;
   std::uint32_t max_concurrency = 20;
-  std::uint32_t dead_after = 3;          // consecutive connection failures at concurrency 1
-  UnixMillis dead_for = 5 * 60 * 1000;   // how long a dead destination stays dead
+  std::uint32_t dead_after = 3;         // consecutive connection failures at concurrency 1
+  UnixMillis dead_for = 5 * 60 * 1000;  // how long a dead destination stays dead
 };
 
 struct Job {

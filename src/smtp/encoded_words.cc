@@ -44,9 +44,9 @@ std::optional<std::string> decode_q(std::string_view s) {
 std::optional<std::string> decode_b(std::string_view s) {
   if (s.size() % 4 != 0) return std::nullopt;
   std::string out(s.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
+  int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   if (n < 0) return std::nullopt;
   std::size_t len = static_cast<std::size_t>(n);
   // EVP_DecodeBlock counts padding as zero bytes.
@@ -81,7 +81,7 @@ std::optional<std::string> decode_word(std::string_view word) {
   if (auto star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231
   char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(inner[q1 + 1])));
   auto payload = inner.substr(q2 + 1);
-  std::optional<std::string> raw = enc == 'Q' ? decode_q(payload)
+  std::optional<std::string> raw = enc == 'Q'   ? decode_q(payload)
                                    : enc == 'B' ? decode_b(payload)
                                                 : std::nullopt;
   if (!raw) return std::nullopt;

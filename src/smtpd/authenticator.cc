@@ -41,11 +41,10 @@ asio::awaitable<smtp::AuthOutcome> Authenticator::verify(std::string ip, std::st
   auto decision = throttle_.check(ip, user, Clock::now());
   using Action = sasl::AuthThrottle::Action;
   if (decision.action == Action::refuse) {
-    co_return smtp::AuthOutcome{
-        smtp::AuthStatus::throttled,
-        "Too many failed logins; try again in " + std::to_string(decision.retry_after.count()) +
-            " seconds",
-        "", "refused by the failed-login throttle"};
+    co_return smtp::AuthOutcome{smtp::AuthStatus::throttled,
+                                "Too many failed logins; try again in " +
+                                    std::to_string(decision.retry_after.count()) + " seconds",
+                                "", "refused by the failed-login throttle"};
   }
   if (decision.action == Action::delay) {
     asio::steady_timer timer(co_await asio::this_coro::executor, decision.delay);

@@ -39,8 +39,7 @@ Result<void> SmtpServer::bind() {
 }
 
 void SmtpServer::start() {
-  for (auto& l : listeners_)
-    asio::co_spawn(io_, accept_loop(*l), asio::detached);
+  for (auto& l : listeners_) asio::co_spawn(io_, accept_loop(*l), asio::detached);
 }
 
 void SmtpServer::stop() {
@@ -56,8 +55,8 @@ std::vector<std::string> SmtpServer::describe() const {
   for (const auto& l : listeners_) {
     boost::system::error_code ec;
     auto ep = l->acceptor.local_endpoint(ec);
-    std::string addr = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                            : ep.address().to_string();
+    std::string addr =
+        ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     out.push_back(addr + ":" + std::to_string(ep.port()) + " (" +
                   std::string(config::to_string(l->config.tls)) + ")");
   }

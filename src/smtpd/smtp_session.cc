@@ -27,7 +27,8 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
 // The connection: a TCP socket, upgraded in place to TLS by STARTTLS or implicit TLS.
 struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)), watchdog_timer(socket.get_executor()) {}
+  explicit Connection(tcp::socket s)
+      : socket(std::move(s)), watchdog_timer(socket.get_executor()) {}
   tcp::socket socket;
   asio::steady_timer watchdog_timer;
   tls::ContextPtr tls_ctx;  // kept alive for the session even if SIGHUP swaps the context
@@ -169,7 +170,8 @@ asio::awaitable<smtp::CommitOutcome> commit(spool::Spool& spool, store::NewMessa
         });
       },
       asio::use_awaitable);
-  if (!error.empty()) co_return smtp::CommitOutcome::failure("Temporary storage failure, try again later");
+  if (!error.empty())
+    co_return smtp::CommitOutcome::failure("Temporary storage failure, try again later");
   co_return smtp::CommitOutcome::success(queue_id);
 }
 
@@ -245,8 +247,8 @@ asio::awaitable<void> run_session(tcp::socket socket, config::TlsMode mode,
           open = false;  // the stream state is unknown after a failed handshake
         }
       } else if (auto* auth = std::get_if<smtp::VerifyCredentials>(&*action)) {
-        proto.on_auth_result(co_await services.authenticator.verify(
-            peer.ip, std::move(auth->user), std::move(auth->password)));
+        proto.on_auth_result(co_await services.authenticator.verify(peer.ip, std::move(auth->user),
+                                                                    std::move(auth->password)));
       } else if (auto* msg = std::get_if<smtp::CommitMessage>(&*action)) {
         auto m = to_new_message(msg->tx, spool::Spool::new_queue_id(), peer, cfg.hostname);
         auto outcome = co_await commit(services.spool, std::move(m));

@@ -49,7 +49,7 @@ struct SessionServices {
   SessionRegistry* registry = nullptr;
 };
 
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
-                                         config::TlsMode mode, SessionServices& services);
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, config::TlsMode mode,
+                                         SessionServices& services);
 
 }  // namespace herald::smtpd

@@ -10,7 +10,9 @@ namespace herald::spool {
 Spool::Spool(store::Store& store, std::size_t max_batch)
     : store_(store), max_batch_(max_batch), writer_([this] { run(); }) {}
 
-Spool::~Spool() { stop(); }
+Spool::~Spool() {
+  stop();
+}
 
 void Spool::submit(store::NewMessage message, Completion done) {
   {

@@ -37,12 +37,12 @@ struct PendingRecipient {
 struct AttemptRecord {
   std::int64_t recipient_id = 0;
   UnixMillis at = 0;
-  std::string new_status;   // delivered | deferred | bounced | expired | suppressed
-  std::string dsn_status;   // RFC 3463, e.g. 5.1.1
+  std::string new_status;  // delivered | deferred | bounced | expired | suppressed
+  std::string dsn_status;  // RFC 3463, e.g. 5.1.1
   std::string mx_host;
   std::string ip;
-  std::string tls;          // "TLSv1.3 TLS_AES_256_GCM_SHA384" or "none"
-  std::string response;     // the remote server's own words, or a local reason
+  std::string tls;       // "TLSv1.3 TLS_AES_256_GCM_SHA384" or "none"
+  std::string response;  // the remote server's own words, or a local reason
   std::int64_t duration_ms = 0;
   std::optional<UnixMillis> next_attempt_at;  // deferred only
 };

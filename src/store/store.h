@@ -26,8 +26,8 @@ std::string_view to_string(SenderType);
 std::optional<SenderType> sender_type_from_string(std::string_view);
 
 struct Domain {
-  std::string name;             // lower-case
-  std::string verify_token;     // published as TXT to prove ownership
+  std::string name;          // lower-case
+  std::string verify_token;  // published as TXT to prove ownership
   std::string dkim_selector;
   std::string dkim_key_path;    // PEM private key file, mode 0600
   std::string dkim_public_key;  // base64 DER SubjectPublicKeyInfo (the DKIM p= value)

@@ -47,7 +47,7 @@ TEST(DeliveryOutcome, ReplyClassesMapToRecordedStatuses) {
 }
 
 TEST(DeliveryOutcome, RemoteWordsAreKeptInTheResponse) {
-  smtp::RecipientResult r{"b@example.net", 550, "5.1.1", "User unknown here",
+  smtp::RecipientResult r{"b@example.net",         550,  "5.1.1", "User unknown here",
                           smtp::ClientStage::rcpt, false};
   auto s = status_from_result(r, Hop{"mx", "127.0.0.1", 25}, "none");
   auto rec = attempt_record(rcpt(), s, 0, 0, {}, 0);
@@ -102,8 +102,8 @@ TEST(DeliveryOutcome, OutgoingMessageFlagsUtf8AndEightBit) {
 }
 
 TEST(DeliveryOutcome, DsnMessageHasNullSenderAndGoesToTheOriginalSender) {
-  auto m = dsn_message("a@example.com", "Subject: Undelivered\r\nMessage-ID: <x@h>\r\n\r\nb\r\n",
-                       5);
+  auto m =
+      dsn_message("a@example.com", "Subject: Undelivered\r\nMessage-ID: <x@h>\r\n\r\nb\r\n", 5);
   EXPECT_EQ(m.sender, "");
   ASSERT_EQ(m.recipients.size(), 1u);
   EXPECT_EQ(m.recipients[0], "a@example.com");

@@ -127,9 +127,13 @@ Result<void> apply(Connection& c, const Migration& m) {
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
-int latest_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
+int latest_schema_version() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
 
 Result<int> migrate(Connection& c) {
   auto v = current_version(c);

@@ -55,7 +55,9 @@ std::string Statement::text(int col) const {
   return p ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
 
-std::int64_t Statement::integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::int64_t Statement::integer(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
 
 std::optional<std::int64_t> Statement::optional_integer(int col) const {
   if (is_null(col)) return std::nullopt;
@@ -66,8 +68,8 @@ Result<Connection> Connection::open(const std::filesystem::path& file, std::uint
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string msg = "cannot open store " + file.string() + ": " +
-                      (db ? sqlite3_errmsg(db) : "out of memory");
+    std::string msg =
+        "cannot open store " + file.string() + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close_v2(db);
     return make_error(msg);
   }
@@ -75,8 +77,8 @@ Result<Connection> Connection::open(const std::filesystem::path& file, std::uint
   sqlite3_extended_result_codes(db, 1);
   Connection c(db);
   // WAL lets the CLI read while the server writes; FULL makes every commit durable.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
     auto r = c.exec(pragma);
     if (!r) return make_error("cannot open store " + file.string() + ": " + r.error().message);
   }

@@ -17,8 +17,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
   if (!version) return make_error("store " + file.string() + ": " + version.error().message);
   auto reader = Connection::open(file, options.busy_timeout_ms);
   if (!reader) return reader.error();
-  return std::unique_ptr<Store>(
-      new SqliteStore(std::move(*writer), std::move(*reader), *version));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(*writer), std::move(*reader), *version));
 }
 
 }  // namespace herald::store
@@ -67,10 +66,11 @@ Result<std::optional<Domain>> SqliteStore::find_domain(std::string_view name) {
   return std::optional<Domain>(std::move(rows->front()));
 }
 
-Result<std::vector<Domain>> SqliteStore::list_domains() { return select_domains("", ""); }
+Result<std::vector<Domain>> SqliteStore::list_domains() {
+  return select_domains("", "");
+}
 
-Result<void> SqliteStore::set_domain_verified(std::string_view name,
-                                              std::optional<UnixMillis> at) {
+Result<void> SqliteStore::set_domain_verified(std::string_view name, std::optional<UnixMillis> at) {
   std::lock_guard lock(write_mutex_);
   auto st = writer_.prepare("UPDATE domains SET verified_at = ? WHERE name = ?");
   if (!st) return st.error();
@@ -92,8 +92,9 @@ Result<void> SqliteStore::remove_domain(std::string_view name, bool with_senders
   if (senders > 0 && !with_senders)
     return make_error("domain " + std::string(name) + " still has " + std::to_string(senders) +
                       " sender address(es); remove them first or pass --with-senders");
-  for (const char* sql : {"DELETE FROM senders WHERE domain = ?", "DELETE FROM domains WHERE "
-                                                                   "name = ?"}) {
+  for (const char* sql : {"DELETE FROM senders WHERE domain = ?",
+                          "DELETE FROM domains WHERE "
+                          "name = ?"}) {
     auto st = writer_.prepare(sql);
     if (!st) return st.error();
     st->bind(1, name);
@@ -147,7 +148,9 @@ Result<std::optional<Sender>> SqliteStore::find_sender(std::string_view address)
   return std::optional<Sender>(std::move(rows->front()));
 }
 
-Result<std::vector<Sender>> SqliteStore::list_senders() { return select_senders("", ""); }
+Result<std::vector<Sender>> SqliteStore::list_senders() {
+  return select_senders("", "");
+}
 
 Result<void> SqliteStore::remove_sender(std::string_view address) {
   std::lock_guard lock(write_mutex_);
@@ -162,9 +165,9 @@ Result<void> SqliteStore::remove_sender(std::string_view address) {
 Result<void> SqliteStore::set_sender_password(std::string_view address, const std::string& hash,
                                               UnixMillis at) {
   std::lock_guard lock(write_mutex_);
-  auto st =
-      writer_.prepare("UPDATE senders SET password_hash = ?, password_changed_at = ? "
-                      "WHERE address = ?");
+  auto st = writer_.prepare(
+      "UPDATE senders SET password_hash = ?, password_changed_at = ? "
+      "WHERE address = ?");
   if (!st) return st.error();
   st->bind(1, hash).bind(2, at).bind(3, address);
   if (auto r = st->run(); !r) return r;

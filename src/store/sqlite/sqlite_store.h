@@ -55,8 +55,8 @@ class SqliteStore final : public Store {
   Result<std::vector<Domain>> select_domains(std::string_view where, std::string_view arg);
   Result<std::vector<Sender>> select_senders(std::string_view where, std::string_view arg);
   Result<std::vector<PendingRecipient>> select_pending(std::string_view where,
-                                                      const QueueFilter* filter,
-                                                      std::optional<std::int64_t> id);
+                                                       const QueueFilter* filter,
+                                                       std::optional<std::int64_t> id);
 
   std::mutex write_mutex_;
   Connection writer_;

@@ -11,14 +11,21 @@ constexpr std::string_view kPendingColumns =
     "FROM recipients r JOIN messages m ON m.id = r.message ";
 
 PendingRecipient read_pending(const Statement& st) {
-  return PendingRecipient{st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4),
-                          st.text(5), static_cast<std::uint32_t>(st.integer(6)), st.integer(7),
-                          st.integer(8), st.text(9)};
+  return PendingRecipient{st.integer(0),
+                          st.text(1),
+                          st.text(2),
+                          st.text(3),
+                          st.text(4),
+                          st.text(5),
+                          static_cast<std::uint32_t>(st.integer(6)),
+                          st.integer(7),
+                          st.integer(8),
+                          st.text(9)};
 }
 
 Suppression read_suppression(const Statement& st) {
-  return Suppression{st.text(0), st.integer(1) != 0, st.text(2), st.text(3), st.integer(4),
-                     st.optional_integer(5)};
+  return Suppression{st.text(0), st.integer(1) != 0, st.text(2),
+                     st.text(3), st.integer(4),      st.optional_integer(5)};
 }
 
 Result<void> bump_generation(Connection& c) {
@@ -39,8 +46,9 @@ Result<void> SqliteStore::set_sender_bounces(std::string_view address, bool enab
   return {};
 }
 
-Result<std::vector<PendingRecipient>> SqliteStore::select_pending(
-    std::string_view where, const QueueFilter* filter, std::optional<std::int64_t> id) {
+Result<std::vector<PendingRecipient>> SqliteStore::select_pending(std::string_view where,
+                                                                  const QueueFilter* filter,
+                                                                  std::optional<std::int64_t> id) {
   std::lock_guard lock(read_mutex_);
   std::string sql(kPendingColumns);
   sql += where;
@@ -211,7 +219,8 @@ Result<void> SqliteStore::remove_suppression(std::string_view entry) {
   if (!st) return st.error();
   st->bind(1, entry);
   if (auto r = st->run(); !r) return r;
-  if (writer_.changes() == 0) return make_error("not on the suppression list: " + std::string(entry));
+  if (writer_.changes() == 0)
+    return make_error("not on the suppression list: " + std::string(entry));
   return {};
 }
 
