@@ -29,7 +29,7 @@ start_mx "[{\"name\": \"mx1\", \"addr\": \"$NET.1\", \"mode\": \"smtp\", \"start
 start_server
 
 step "Symfony Mailer (STARTTLS, AUTH as the sender) submits to carol@dest.test"
-run php "$DTEST_DIR/delivery_symfony_send.php" 127.0.0.1 "$PORT_SUBMIT" starttls "$SENDER" \
+run php "$DTEST_DIR/symfony_send.php" 127.0.0.1 "$PORT_SUBMIT" starttls "$SENDER" \
   "$PASSWORD" "$SENDER" carol@dest.test "symfony to the MX"
 expect_rc "Symfony Mailer send" 0
 expect_contains "Symfony Mailer output" "$OUT" "sent "
