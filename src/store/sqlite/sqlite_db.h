@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -30,6 +31,17 @@ class Statement {
 
   // Steps once: true when a row is available, false when done; error otherwise.
   Result<bool> step();
+  // Steps through every row, mapping each with `row_fn(const Statement&)`.
+  template <class F>
+  auto collect(F row_fn) -> Result<std::vector<decltype(row_fn(*this))>> {
+    std::vector<decltype(row_fn(*this))> out;
+    for (;;) {
+      auto row = step();
+      if (!row) return row.error();
+      if (!*row) return out;
+      out.push_back(row_fn(*this));
+    }
+  }
   // Steps to the end, for statements that return no rows.
   Result<void> run();
   void reset();

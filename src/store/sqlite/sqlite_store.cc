@@ -48,15 +48,10 @@ Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
   auto st = reader_.prepare(sql);
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
-  std::vector<Domain> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(Domain{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4),
-                         st->integer(5), st->optional_integer(6)});
-  }
-  return out;
+  return st->collect([](const Statement& s) {
+    return Domain{
+        s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.optional_integer(6)};
+  });
 }
 
 Result<std::optional<Domain>> SqliteStore::find_domain(std::string_view name) {
@@ -128,17 +123,15 @@ Result<std::vector<Sender>> SqliteStore::select_senders(std::string_view where,
   auto st = reader_.prepare(sql);
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
-  std::vector<Sender> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(Sender{st->text(0), st->text(1),
-                         sender_type_from_string(st->text(2)).value_or(SenderType::triggered),
-                         st->text(3), st->integer(4), st->optional_integer(5),
-                         st->integer(6) != 0});
-  }
-  return out;
+  return st->collect([](const Statement& s) {
+    return Sender{s.text(0),
+                  s.text(1),
+                  sender_type_from_string(s.text(2)).value_or(SenderType::triggered),
+                  s.text(3),
+                  s.integer(4),
+                  s.optional_integer(5),
+                  s.integer(6) != 0};
+  });
 }
 
 Result<std::optional<Sender>> SqliteStore::find_sender(std::string_view address) {

@@ -76,16 +76,12 @@ Result<std::vector<LogRow>> SqliteStore::query_log(const LogFilter& f) {
   st->bind(4, f.since).bind(5, f.until);
   bind_opt(6, f.queue_id);
   st->bind(7, static_cast<std::int64_t>(f.limit));
-  std::vector<LogRow> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(LogRow{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4),
-                         st->text(5), st->integer(6), st->integer(7),
-                         static_cast<std::uint32_t>(st->integer(8)), st->text(9)});
-  }
-  return out;
+  return st->collect([](const Statement& s) {
+    return LogRow{s.text(0),    s.text(1),    s.text(2),
+                  s.text(3),    s.text(4),    s.text(5),
+                  s.integer(6), s.integer(7), static_cast<std::uint32_t>(s.integer(8)),
+                  s.text(9)};
+  });
 }
 
 Result<std::vector<Event>> SqliteStore::query_events(const EventFilter& f) {
@@ -97,15 +93,9 @@ Result<std::vector<Event>> SqliteStore::query_events(const EventFilter& f) {
   if (!st) return st.error();
   if (f.kind) st->bind(1, *f.kind);
   st->bind(2, f.since).bind(3, static_cast<std::int64_t>(f.limit));
-  std::vector<Event> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(Event{st->integer(0), st->text(1), st->text(2), st->text(3), st->text(4),
-                        st->text(5), st->text(6)});
-  }
-  return out;
+  return st->collect([](const Statement& s) {
+    return Event{s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
+  });
 }
 
 Result<std::optional<std::string>> SqliteStore::message_body(std::string_view queue_id) {

@@ -60,14 +60,7 @@ Result<std::vector<PendingRecipient>> SqliteStore::select_pending(std::string_vi
     st->bind(3, static_cast<std::int64_t>(filter->limit));
   }
   if (id) st->bind(1, *id);
-  std::vector<PendingRecipient> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_pending(*st));
-  }
-  return out;
+  return st->collect([](const Statement& s) { return read_pending(s); });
 }
 
 Result<std::vector<PendingRecipient>> SqliteStore::load_pending() {
@@ -82,14 +75,7 @@ Result<std::vector<PendingRecipient>> SqliteStore::load_queued_after(std::int64_
                             "WHERE r.id > ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2");
   if (!st) return st.error();
   st->bind(1, after).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<PendingRecipient> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_pending(*st));
-  }
-  return out;
+  return st->collect([](const Statement& s) { return read_pending(s); });
 }
 
 Result<std::optional<PendingRecipient>> SqliteStore::find_recipient(std::int64_t id) {
@@ -144,15 +130,10 @@ Result<std::vector<AttemptRow>> SqliteStore::query_attempts(std::string_view que
       "JOIN messages m ON m.id = r.message WHERE m.queue_id = ? ORDER BY a.at, a.id");
   if (!st) return st.error();
   st->bind(1, queue_id);
-  std::vector<AttemptRow> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(AttemptRow{st->integer(0), st->text(1), st->text(2), st->text(3), st->text(4),
-                             st->text(5), st->text(6), st->text(7), st->integer(8)});
-  }
-  return out;
+  return st->collect([](const Statement& s) {
+    return AttemptRow{s.integer(0), s.text(1), s.text(2), s.text(3),   s.text(4),
+                      s.text(5),    s.text(6), s.text(7), s.integer(8)};
+  });
 }
 
 Result<std::uint64_t> SqliteStore::queue_control(QueueAction action, const QueueSelector& sel) {
@@ -231,14 +212,7 @@ Result<std::vector<Suppression>> SqliteStore::list_suppressions(UnixMillis now) 
       "WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at DESC");
   if (!st) return st.error();
   st->bind(1, now);
-  std::vector<Suppression> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_suppression(*st));
-  }
-  return out;
+  return st->collect([](const Statement& s) { return read_suppression(s); });
 }
 
 Result<std::optional<Suppression>> SqliteStore::find_suppression(std::string_view address,
