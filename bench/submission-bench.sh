@@ -4,7 +4,7 @@
 # Usage (as root, from anywhere):
 #   bench/submission-bench.sh [--repeat 3] [--secs 10] [--sessions "1 20 100"]
 #                             [--modes "reuse perconn"] [--no-profile] [--no-doc]
-#                             [--shared DIR] [--max-commands N]
+#                             [--shared DIR] [--max-commands N] [--herald BINARY]
 #
 # Load: STARTTLS + AUTH PLAIN, 4 KiB messages, one recipient, --sessions concurrent sessions,
 # each session either reused for many messages (reuse) or reconnecting - TCP, STARTTLS, AUTH -
@@ -12,7 +12,8 @@
 # with its python engine, smtp_load.py); both servers get exactly the same client and options.
 #
 # What it does:
-#   1. builds herald (Release, in build-bench/) and compiles the shared fsync-test;
+#   1. builds herald (Release, in build-bench/; --herald BINARY uses that one instead) and
+#      compiles the shared fsync-test;
 #   2. installs postfix (+ sasl2-bin for the SASL password db) if missing and configures it as
 #      ../shared/bench/README.md shows (loopback only, relaying everything to a sink on
 #      127.0.0.1:2626), plus Cyrus SASL (sasldb) so that Postfix too runs STARTTLS + AUTH PLAIN;
@@ -36,9 +37,8 @@
 set -euo pipefail
 
 repeat=3 secs=10 sessions_list="1 20 100" modes="reuse perconn" profile=1 write_doc=1 max_commands=
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=$repo/../shared/bench
-[ -d "$shared" ] || shared=/work/shared/bench
+herald_bin=
+source "$(dirname "$0")/lib.sh"
 cmdline="bench/submission-bench.sh $*"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
@@ -48,162 +48,38 @@ while [ $# -gt 0 ]; do
     --sessions) sessions_list=$2; shift ;; --modes) modes=$2; shift ;;
     --no-profile) profile=0 ;;           --no-doc) write_doc=0 ;;
     --shared) shared=$2; shift ;;        --max-commands) max_commands=$2; shift ;;
+    --herald) herald_bin=$2; shift ;;
     -h|--help) usage ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
   shift
 done
-[ "$(id -u)" = 0 ] || { echo "run as root (installs and runs postfix)" >&2; exit 2; }
-[ -x "$shared/smtp-bench.sh" ] && [ -f "$shared/smtp_load.py" ] || {
-  echo "shared bench harness not found in $shared" >&2; exit 2; }
-shared=$(cd "$shared" && pwd)
-
-PF_PORT=2525 SINK_PORT=2626              # as in the shared README
-USER_ADDR=load@src.test PASSWORD=Load12ABcdXY RCPT=rcpt@dest.test
-t_start=$(date +%s)
-log() { printf '[%4ss] %s\n' "$(($(date +%s) - t_start))" "$*" >&2; }
-
-# --- temp space on the disk that also holds Postfix's queue (/var/spool/postfix) ----------
-work=$(mktemp -d /var/tmp/herald-bench.XXXXXX)
-herald_pid='' sink_pid=''
-cleanup() {
-  set +e
-  [ -n "$herald_pid" ] && kill "$herald_pid" 2>/dev/null && wait "$herald_pid" 2>/dev/null
-  postfix stop >/dev/null 2>&1
-  postsuper -d ALL >/dev/null 2>&1
-  [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init   # root, the shared harness, $work (on the disk of Postfix's queue), the cleanup
 
 # --- 1. build --------------------------------------------------------------------------------
-log "building herald (Release) in $repo/build-bench"
-# HERALD_WERROR=OFF: GCC 12 at -O3 emits a false -Wrestrict inside std::string (accounts.cc).
-cmake -S "$repo" -B "$repo/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHERALD_WERROR=OFF \
-  >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
-ninja -C "$repo/build-bench" -j2 herald >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
-herald=$repo/build-bench/herald
+bench_build_herald "$herald_bin"
 cc -O2 -pthread -o "$work/fsync-test" "$shared/fsync-test.c"
 
-# --- 2. postfix --------------------------------------------------------------------------------
-if ! command -v postfix >/dev/null || ! command -v smtp-sink >/dev/null || ! command -v saslpasswd2 >/dev/null; then
-  log "installing postfix and sasl2-bin"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y postfix sasl2-bin >"$work/apt.log" 2>&1 ||
-    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix sasl2-bin >"$work/apt.log" 2>&1; } ||
-    { tail -20 "$work/apt.log" >&2; exit 1; }
-fi
+# --- 2. postfix (bench/lib.sh: the shared README's configuration plus SASL) -------------------
+bench_install_postfix
 postfix stop >/dev/null 2>&1 || true
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { for _ in $(seq 1 100); do port_free "$1" || return 0; sleep 0.1; done; return 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# The README's ports unless something else (e.g. another herald on its defaults) holds them.
-port_free $PF_PORT || PF_PORT=$(free_port)
-port_free $SINK_PORT || SINK_PORT=$(free_port)
-log "configuring postfix (loopback only, relay to the sink on 127.0.0.1:$SINK_PORT)"
-# Exactly the shared README's anchor configuration:
-postconf -e 'inet_interfaces = 127.0.0.1' 'inet_protocols = ipv4' 'mynetworks = 127.0.0.0/8' \
-  'mydestination =' "relayhost = [127.0.0.1]:$SINK_PORT" "transport_maps = static:smtp:[127.0.0.1]:$SINK_PORT" \
-  "default_transport = smtp:[127.0.0.1]:$SINK_PORT" "relay_transport = smtp:[127.0.0.1]:$SINK_PORT" \
-  "local_transport = smtp:[127.0.0.1]:$SINK_PORT" 'smtpd_relay_restrictions = permit_mynetworks reject' \
-  'smtp_tls_security_level = none' 'maillog_file = /var/log/postfix.log'
-postconf -M# smtp/inet
-for svc in $(postconf -M | awk '$1 ~ /^127\.0\.0\.1:[0-9]+$/ && $2 == "inet" { print $1 }'); do
-  postconf -MX "$svc/inet"   # a listener left by an earlier run on another port
-done
-postconf -Me "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - y - - smtpd"
-mkdir -p /etc/postfix/tls
-if [ ! -s /etc/postfix/tls/cert.pem ] || ! openssl x509 -checkend 86400 -noout -in /etc/postfix/tls/cert.pem >/dev/null; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=mta.test \
-    -keyout /etc/postfix/tls/key.pem -out /etc/postfix/tls/cert.pem 2>/dev/null
-fi
-postconf -e 'smtpd_tls_cert_file = /etc/postfix/tls/cert.pem' \
-  'smtpd_tls_key_file = /etc/postfix/tls/key.pem' 'smtpd_tls_security_level = may'
-# Additions (see docs/performance.md, "Fairness"):
-# - AUTH PLAIN through Cyrus SASL with a sasldb password database (Debian's Postfix is built
-#   with Cyrus SASL; sasldb needs only sasl2-bin), only after STARTTLS like Herald;
-# - the sender bound to the login (reject_sender_login_mismatch), as Herald binds MAIL FROM;
-# - no reverse-DNS lookup of the client: Herald does none, and this machine must send no DNS
-#   traffic off loopback; a hostname that is a domain name (the certificate's CN).
-printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f /etc/sasldb2 -u "${USER_ADDR#*@}" "${USER_ADDR%@*}"
-mkdir -p /etc/postfix/sasl /var/spool/postfix/etc
-printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: /etc/sasldb2\n' \
-  >/etc/postfix/sasl/smtpd.conf
-install -m 640 -o root -g postfix /etc/sasldb2 /var/spool/postfix/etc/sasldb2  # smtpd is chrooted
-postconf -e 'smtpd_sasl_auth_enable = yes' 'smtpd_tls_auth_only = yes' \
-  'smtpd_sasl_security_options = noanonymous' \
-  "smtpd_sender_login_maps = inline:{ $USER_ADDR=$USER_ADDR }" \
-  'smtpd_sender_restrictions = reject_sender_login_mismatch' \
-  'smtpd_peername_lookup = no' 'myhostname = mta.test'
-postfix check
-# Nothing may relay anywhere but the sink on 127.0.0.1.
-check=$(postconf relayhost transport_maps inet_interfaces default_transport)
-expect="relayhost = [127.0.0.1]:$SINK_PORT
-transport_maps = static:smtp:[127.0.0.1]:$SINK_PORT
-inet_interfaces = 127.0.0.1
-default_transport = smtp:[127.0.0.1]:$SINK_PORT"
-[ "$check" = "$expect" ] || { printf 'postfix is not confined to the sink:\n%s\n' "$check" >&2; exit 1; }
-pf_version=$(postconf -h mail_version)
+bench_pick_ports
+bench_configure_postfix
 
 # --- 3. sink, postfix, herald --------------------------------------------------------------------
 smtp-sink -u nobody -4 "127.0.0.1:$SINK_PORT" 1024 >/dev/null 2>"$work/sink.err" &
 sink_pid=$!
-postsuper -d ALL >/dev/null 2>&1 || true
-postfix start >/dev/null 2>&1
-wait_port $SINK_PORT && wait_port $PF_PORT || { echo "postfix or sink did not start" >&2; exit 1; }
-pf_master() { tr -d ' \n' </var/spool/postfix/pid/master.pid; }
-
-H_PORT=$(free_port) H_HTTP=$(free_port)
-[ "$H_PORT" != "$H_HTTP" ] || H_HTTP=$(free_port)
-mkdir -p "$work/herald" "$work/tls"
-install -m 600 /etc/postfix/tls/cert.pem /etc/postfix/tls/key.pem "$work/tls/"
-cat >"$work/herald.toml" <<EOF
-data_dir = "$work/herald"
-hostname = "mta.test"
-log_level = "info"
-
-[smtp]
-${max_commands:+max_commands = $max_commands}
-
-[[smtp.listeners]]
-address = "127.0.0.1:$H_PORT"
-tls = "starttls"
-
-[tls]  # a copy of Postfix's RSA-2048 certificate (swapped for ECDSA in step 7, via SIGHUP)
-cert = "$work/tls/cert.pem"
-key = "$work/tls/key.pem"
-
-[http]
-address = "127.0.0.1:$H_HTTP"
-EOF
-H() { "$herald" --config "$work/herald.toml" "$@"; }
-H domain add "${USER_ADDR#*@}" >"$work/herald-setup.log" 2>&1
-H sender add "$USER_ADDR" --type triggered >>"$work/herald-setup.log" 2>&1
-printf '%s\n' "$PASSWORD" | H sender password "$USER_ADDR" >>"$work/herald-setup.log" 2>&1 ||
-  { cat "$work/herald-setup.log" >&2; exit 1; }
-"$herald" --config "$work/herald.toml" serve >"$work/herald.log" 2>&1 &   # not via H(): $! must be herald
-herald_pid=$!
-wait_port "$H_PORT" || { cat "$work/herald.log" >&2; exit 1; }
+bench_start_postfix
+wait_port $SINK_PORT || { echo "the sink did not start" >&2; exit 1; }
+# [tls]: a copy of Postfix's RSA-2048 certificate (swapped for ECDSA in step 7, via SIGHUP)
+bench_write_herald_config "${max_commands:+max_commands = $max_commands}"
+bench_herald_sender
+bench_start_herald
 log "postfix $pf_version on 127.0.0.1:$PF_PORT, herald (pid $herald_pid) on 127.0.0.1:$H_PORT, sink on :$SINK_PORT"
 
 # --- measurement helpers -------------------------------------------------------------------------
-hz=$(getconf CLK_TCK)
-herald_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$herald_pid/stat"; }
-# Postfix's CPU: the master, its live children and (via cutime/cstime) the children it reaped.
-postfix_ticks() {
-  local m; m=$(pf_master)
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$m" '{ pid = $1; sub(/^.*\) /, "")
-    if (pid == m || $2 == m) t += $12 + $13 + $14 + $15 } END { print t + 0 }'
-}
-busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-herald_count() { sqlite3 "$work/herald/herald.db" 'SELECT count(*) FROM messages' 2>/dev/null || echo 0; }
-postfix_count() { grep -c "postfix/cleanup.*message-id=" /var/log/postfix.log 2>/dev/null || true; }
-postfix_queue() { find /var/spool/postfix/incoming /var/spool/postfix/active /var/spool/postfix/deferred \
-  /var/spool/postfix/maildrop -type f 2>/dev/null | wc -l; }
-procs_for() { [ "$1" -ge 20 ] && echo 2 || echo 1; }
 perconn_for() { [ "$1" = perconn ] && echo 1 || echo 0; }
 port_of() { [ "$1" = postfix ] && echo $PF_PORT || echo "$H_PORT"; }
-field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # run_load SERVER SESSIONS MODE MESSAGES -> one line: msgs_per_s p50 p99 errors accepted cpu_ms busy%
 run_load() {
@@ -239,9 +115,6 @@ run_load() {
     if [ "$srv" = postfix ]; then postsuper -d ALL >/dev/null 2>&1; postfix reload >/dev/null 2>&1; fi
   fi
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2];
-  else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-col() { awk -v c="$1" '{ print $c }'; }
 
 # --- 4. fsync figures of this disk -----------------------------------------------------------
 log "fsync-test on $(df --output=source "$work" | tail -1)"
@@ -509,14 +382,6 @@ if [ "$write_doc" = 1 ]; then
     if [ -s "$prof" ]; then echo "Profiles (perf record --call-graph dwarf on the herald process during a 20-session run):"; echo; cat "$prof"; fi
     echo "<!-- END GENERATED -->"
   } >"$gen"
-  doc=$repo/docs/performance.md
-  if [ -f "$doc" ] && grep -q '^<!-- BEGIN GENERATED: bench/submission-bench.sh -->' "$doc"; then
-    awk -v gen="$gen" '/^<!-- BEGIN GENERATED: bench\/submission-bench.sh -->/ { while ((getline l < gen) > 0) print l; skip = 1; next }
-      /^<!-- END GENERATED -->/ && skip { skip = 0; next } !skip' "$doc" >"$work/doc.new" && mv "$work/doc.new" "$doc"
-  else
-    { echo "# Performance: submission (STARTTLS + AUTH), Herald vs Postfix"; echo
-      echo "Produced by \`bench/submission-bench.sh\` (run as root)."; echo; cat "$gen"; } >"$doc"
-  fi
-  log "wrote $doc"
+  bench_write_doc submission-bench.sh "$gen" "## Submission (STARTTLS + AUTH), Herald vs Postfix"
 fi
 log "done"
