@@ -13,6 +13,7 @@ build_pkgs=(
 test_pkgs=(
   python3 swaks libnet-ssleay-perl libauthen-sasl-perl curl openssl php-cli php-symfony-mailer
   msmtp sqlite3 procps dnsmasq-base iproute2 python3-aiosmtpd python3-dkim
+  postfix
 )
 
 wanted=("${build_pkgs[@]}")
@@ -26,6 +27,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
+  new_postfix=0
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    # test_delivery_postfix.sh runs its own Postfix instance (postfix -c DIR). The system's
+    # must stay unconfigured: without main.cf it never starts, so it cannot listen on port 25
+    # of every address, which the delivery tests bind on 127.0.N.x.
+    new_postfix=1
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ "$new_postfix" = 1 ] && ss -ltnH 2>/dev/null | awk '{ print $4 }' | grep -qE '^(0\.0\.0\.0|\*|\[::\]):25$'; then
+    echo "warning: something listens on port 25 of every address; the delivery tests need" \
+      "127.0.N.x:25 (stop it, e.g. 'postfix stop')" >&2
+  fi
 fi
