@@ -163,8 +163,11 @@ if [ "$profile" = 1 ] && command -v perf >/dev/null; then
   for t in /proc/"$herald_pid"/task/*; do echo "${t##*/} $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat")"; done | sort >"$work/threads0"
   perf record -F 499 --call-graph dwarf -p "$herald_pid" -o "$work/perf.data" -- sleep $((secs / 2 + 2)) >/dev/null 2>&1 &
   perf_pid=$!
+  perf stat -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync -p "$herald_pid" \
+    -o "$work/fsyncs.txt" -- sleep $((secs / 2 + 2)) >/dev/null 2>&1 &
+  stat_pid=$!
   r=$(run_e2e herald 20 "$n")
-  wait "$perf_pid" || true
+  wait "$perf_pid" "$stat_pid" || true
   for t in /proc/"$herald_pid"/task/*; do echo "${t##*/} $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat")"; done | sort >"$work/threads1"
   perf_top() { perf report -i "$work/perf.data" "$@" -g none --stdio 2>/dev/null | grep -E '^ +[0-9]' | cut -c1-150 || true; }
   {
@@ -177,10 +180,14 @@ if [ "$profile" = 1 ] && command -v perf >/dev/null; then
         "$(awk -v a="$a" -v b="$b" -v hz="$hz" 'BEGIN { print (b - a) * 1000 / hz }')"
     done
     echo '```'
+    echo "fdatasync/fsync calls by herald in the profiled window (the first $((secs / 2 + 2)) s of a run of $n messages):"
+    echo '```'
+    grep -E 'syscalls|elapsed' "$work/fsyncs.txt" | sed 's/^ *//'
+    echo '```'
     echo "perf record -F 499 --call-graph dwarf: samples by thread; self time by library and by symbol;" \
       "inclusive time (children) by symbol:"
     echo '```'
-    perf_top --no-children --sort pid,tid | head -8
+    perf_top --no-children --sort pid | head -8
     echo
     perf_top --no-children --sort dso | head -12
     echo
