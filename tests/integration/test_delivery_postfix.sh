@@ -51,6 +51,8 @@ pf_conf() {
   chmod 755 "$WORK" "$PF"
   chown postfix "$PF/data"
   chown "$MAIL_UID:$MAIL_UID" "$PF_MAIL"
+  runuser -u postfix -- test -x "$PF/spool" ||
+    fail "the postfix user cannot reach $PF: a parent directory of HERALD_TEST_TMP is not searchable by others"
   cat >"$PF_ETC/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $PF/spool
