@@ -37,6 +37,7 @@
 set -euo pipefail
 
 repeat=3 secs=10 sessions_list="20 100" profile=1 write_doc=1 herald_bin=
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cmdline="bench/delivery-bench.sh $*"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables set here are the sourcing scripts'
 # bench/lib.sh - the parts the Herald benchmarks share, sourced by submission-bench.sh,
 # delivery-bench.sh and queue-memory.sh: building herald, Debian's Postfix as the reference
 # (configured as ../shared/bench/README.md shows, plus Cyrus SASL so that it does STARTTLS + AUTH

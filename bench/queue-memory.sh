@@ -29,7 +29,8 @@
 # Only loopback addresses are used; every wait is bounded.
 set -euo pipefail
 
-total=100000 per_message= domains=10 sessions=4 write_doc=1 herald_bin=
+total=100000 per_message='' domains=10 sessions=4 write_doc=1 herald_bin=
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cmdline="bench/queue-memory.sh $*"
 

@@ -38,6 +38,7 @@ set -euo pipefail
 
 repeat=3 secs=10 sessions_list="1 20 100" modes="reuse perconn" profile=1 write_doc=1 max_commands=
 herald_bin=
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cmdline="bench/submission-bench.sh $*"
 

@@ -32,8 +32,8 @@ MAIL_UID=5022 # owner of the virtual mailboxes: no account, no system uid
 pf_stop() {
   [ -n "$PF_MASTER" ] || return 0
   "$POSTFIX" -c "$PF_ETC" stop >/dev/null 2>&1 || true
-  local i
-  for i in $(seq 50); do
+  local _
+  for _ in $(seq 50); do
     pgrep -g "$PF_MASTER" >/dev/null || { PF_MASTER=""; return 0; }
     sleep 0.1
   done
@@ -41,8 +41,15 @@ pf_stop() {
   PF_MASTER=""
   return 1
 }
-# The private Postfix goes first, then delivery_lib.sh's cleanup (which keeps the exit status).
-trap 'rc=$?; set +e; pf_stop; (exit $rc); _cleanup' EXIT
+# The private Postfix goes first, then delivery_lib.sh's cleanup (with the test's exit status).
+_exit_trap() {
+  local rc=$?
+  set +e
+  pf_stop
+  (exit "$rc")
+  _cleanup
+}
+trap _exit_trap EXIT
 
 # pf_conf: main.cf and master.cf of the private instance.
 pf_conf() {
@@ -117,8 +124,8 @@ pf_start() {
   "$POSTFIX" -c "$PF_ETC" start >"$WORK/postfix-start.log" 2>&1 ||
     fail "postfix -c $PF_ETC start failed: $(cat "$WORK/postfix-start.log" "$PF_LOG" 2>/dev/null)"
   PF_MASTER="$(tr -d ' \n' <"$PF/spool/pid/master.pid")"
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/$NET.1/25") 2>/dev/null && return 0
     sleep 0.1
   done
@@ -159,6 +166,7 @@ expect_eq "default_transport" "error:this test MTA relays nowhere" "$(pfconf def
 expect_eq "relay_transport" "error:this test MTA relays nowhere" "$(pfconf relay_transport)"
 expect_eq "smtpd_relay_restrictions" "reject_unauth_destination" "$(pfconf smtpd_relay_restrictions)"
 pf_start
+# shellcheck disable=SC2034 # read by delivery_lib.sh's write_config: MX hosts on port 25
 MX_PORT=25
 write_config
 start_server
