@@ -68,10 +68,10 @@ struct DnsConfig {
 // One [[delivery.routes]] table: where mail for a recipient domain goes, overriding the
 // global relay / MX delivery. Secrets are never in Config: only the path of a file holding one.
 struct Route {
-  std::string domain;  // "example.com" exact; "*.example.com" or ".example.com": subdomains
-  std::string relay;   // "host:port"; "" = MX delivery (DNS)
-  std::string tls;     // opportunistic | required (STARTTLS, for relay and MX routes alike)
-  std::string auth_user;           // SMTP AUTH at the relay; "" = none
+  std::string domain;     // "example.com" exact; "*.example.com" or ".example.com": subdomains
+  std::string relay;      // "host:port"; "" = MX delivery (DNS)
+  std::string tls;        // opportunistic | required (STARTTLS, for relay and MX routes alike)
+  std::string auth_user;  // SMTP AUTH at the relay; "" = none
   std::string auth_password_file;  // file holding the password (read at start)
   bool operator==(const Route&) const = default;
 };

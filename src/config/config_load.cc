@@ -351,9 +351,9 @@ void Loader::read_into(const Entry& e, const toml::node& node, std::vector<Route
     if (!route.domain.empty()) {
       auto [it, fresh] = first_use.emplace(route_domain_key(route.domain), i);
       if (!fresh) {
-        problems_.add(item, path + ".domain",
-                      "same domain as " + index_path(e.key, it->second) + " (" + route.domain +
-                          ")");
+        problems_.add(
+            item, path + ".domain",
+            "same domain as " + index_path(e.key, it->second) + " (" + route.domain + ")");
         ok = false;
       }
     }
@@ -365,9 +365,9 @@ void Loader::read_into(const Entry& e, const toml::node& node, std::vector<Route
 bool Loader::read_route(const toml::node& node, const std::string& path, Route& route) {
   const auto* table = node.as_table();
   if (!table) {
-    problems_.add(node, path,
-                  "expected a table {domain, relay, tls, auth_user, auth_password_file}, got " +
-                      got(node));
+    problems_.add(
+        node, path,
+        "expected a table {domain, relay, tls, auth_user, auth_password_file}, got " + got(node));
     return false;
   }
   bool ok = true;
@@ -438,8 +438,8 @@ void Loader::check_consistency() {
   const DeliveryConfig& d = config_.delivery;
   if (!problems_.about("delivery.relay") && !problems_.about("delivery.relay_auth_user") &&
       !problems_.about("delivery.relay_auth_password_file")) {
-    std::size_t line = std::max(line_of("delivery.relay_auth_user"),
-                                line_of("delivery.relay_auth_password_file"));
+    std::size_t line =
+        std::max(line_of("delivery.relay_auth_user"), line_of("delivery.relay_auth_password_file"));
     check_auth(line, "delivery.relay_", d.relay, d.relay_auth_user, d.relay_auth_password_file);
   }
   auto http = address_key(config_.http.address);

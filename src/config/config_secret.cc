@@ -26,7 +26,7 @@ Result<std::string> read_secret_file(const std::string& path) {
   if (secret.size() > 1024) return make_error(path + " holds more than 1024 octets");
   if (secret.find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos)
     return make_error(path + " must hold the password on one line (NUL, CR or LF inside)");
-  return secret;
+  return Result<std::string>(boost::system::in_place_value, std::move(secret));
 }
 
 }  // namespace herald::config

@@ -22,7 +22,7 @@ constexpr std::string_view kRelayTls[] = {"opportunistic", "required"};
 constexpr std::string_view kTlsModes[] = {"none", "starttls", "implicit"};  // TlsMode order
 
 constexpr std::int64_t kMaxPath = 4096;
-constexpr std::int64_t kMaxUserName = 32;  // useradd's limit on Linux
+constexpr std::int64_t kMaxUserName = 32;   // useradd's limit on Linux
 constexpr std::int64_t kMaxAuthUser = 255;  // an SMTP AUTH identity (often an address)
 
 const Entry kEntries[] = {

@@ -165,8 +165,7 @@ std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop,
   return nullptr;
 }
 
-void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn,
-                          const std::string& route_key) {
+void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn, const std::string& route_key) {
   auto& slot = pool_[pool_key(conn->hop(), route_key)];
   if (!stopping_ && conn->reusable() && slot.size() < kPoolPerHop) {
     slot.push_back(std::move(conn));

@@ -235,8 +235,8 @@ void ClientSession::handle_reply(const ServerReply& reply) {
       (e.stage == ClientStage::greeting || e.stage == ClientStage::starttls ? reply.code == 220
        : e.stage == ClientStage::data                                       ? reply.code == 354
        : e.stage == ClientStage::auth ? k == 2 || reply.code == 334
-       : e.stage == ClientStage::quit                                       ? true
-                                                                            : k == 2);
+       : e.stage == ClientStage::quit ? true
+                                      : k == 2);
   if (!valid) {
     expects_.push_front(e);  // for the stage named in the reason
     return protocol_error("unexpected reply " + reply.summary(200) + " to " +
@@ -368,8 +368,7 @@ void ClientSession::on_auth(const ServerReply& reply) {
       return protocol_error("unexpected 334 challenge to AUTH " +
                             std::string(auth_login_ ? "LOGIN" : "PLAIN"));
     const ClientAuth& a = *settings_.auth;
-    send_command(sasl::encode_base64(auth_prompts_ == 0 ? a.user : a.password),
-                 ClientStage::auth);
+    send_command(sasl::encode_base64(auth_prompts_ == 0 ? a.user : a.password), ClientStage::auth);
     ++auth_prompts_;
     return;
   }
@@ -377,11 +376,11 @@ void ClientSession::on_auth(const ServerReply& reply) {
   // A 5xx (535 5.7.8 wrong password, 534 5.7.9, 538 5.7.11, 504...) says the relay settings
   // are wrong, not the message: defer, so that fixing the configuration delivers the mail.
   std::string enhanced = reply.enhanced.empty() ? "4.7.0" : "4" + reply.enhanced.substr(1);
-  fail_connection(local_result(451, enhanced,
-                               "relay rejected AUTH (mail kept; check the credentials): " +
-                                   reply.summary(),
-                               ClientStage::auth),
-                  true);
+  fail_connection(
+      local_result(451, enhanced,
+                   "relay rejected AUTH (mail kept; check the credentials): " + reply.summary(),
+                   ClientStage::auth),
+      true);
 }
 
 void ClientSession::on_tls_started() {

@@ -16,9 +16,9 @@
 // connect, before on_connected()) and an expired timer with on_timeout().
 //
 // Flow: 220 greeting, EHLO (HELO after a 5xx), STARTTLS when offered and the caller can do
-// TLS (then EHLO again), AUTH PLAIN (else LOGIN) when credentials are set, then per message MAIL/RCPT.../DATA or BDAT; PIPELINING (RFC 2920)
-// groups MAIL, every RCPT and DATA in one write; QUIT when the caller asks and all submitted
-// messages are done.
+// TLS (then EHLO again), AUTH PLAIN (else LOGIN) when credentials are set, then per message
+// MAIL/RCPT.../DATA or BDAT; PIPELINING (RFC 2920) groups MAIL, every RCPT and DATA in one write;
+// QUIT when the caller asks and all submitted messages are done.
 //
 // Invariants:
 //  - every submit() gets exactly one MessageDone, with one result per recipient, whatever the

@@ -151,7 +151,7 @@ const BadCase kBad[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, ConfigRoutesBad, ::testing::ValuesIn(kBad),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(ConfigRoutes, RouteDomainPatterns) {
   for (const char* ok : {"example.com", "*.example.com", ".example.com", "a-b.c"})
@@ -179,11 +179,11 @@ TEST_F(SecretFileTest, OneTrailingLineEndIsNotPartOfTheSecret) {
 }
 
 TEST_F(SecretFileTest, ProblemsNeverQuoteTheContent) {
-  for (const std::string content : {std::string(""), std::string("\n"), std::string("pw1\npw2"),
+  for (const std::string& content : {std::string(""), std::string("\n"), std::string("pw1\npw2"),
                                     std::string("pw1\0x", 5), std::string(1025, 'x')}) {
     auto r = read_secret_file(write(content));
     ASSERT_FALSE(r) << content;
-    if (content.size() > 3) EXPECT_EQ(r.error().message.find("pw1"), std::string::npos);
+    EXPECT_EQ(r.error().message.find("pw1"), std::string::npos);
   }
   auto missing = read_secret_file((dir_.path() / "nope").string());
   ASSERT_FALSE(missing);

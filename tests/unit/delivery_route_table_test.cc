@@ -20,21 +20,26 @@ EffectiveRoute route(std::string name, std::string relay = "") {
 }
 
 TEST(RouteTable, MostSpecificMatchWins) {
-  RouteTable t(route("default", "smart.example:25"),
-               {{"example.com", route("exact")},
-                {"*.example.com", route("sub")},
-                {".deep.example.com", route("deeper")},
-                {"*.other.example", route("other")}});
+  RouteTable t(route("default", "smart.example:25"), {{"example.com", route("exact")},
+                                                      {"*.example.com", route("sub")},
+                                                      {".deep.example.com", route("deeper")},
+                                                      {"*.other.example", route("other")}});
   struct Row {
     const char* domain;
     const char* want;
   } rows[] = {
-      {"example.com", "exact"},          {"EXAMPLE.com.", "exact"},
-      {"a.example.com", "sub"},          {"b.a.example.com", "sub"},
-      {"deep.example.com", "sub"},       {"x.deep.example.com", "deeper"},
-      {"y.x.Deep.Example.com", "deeper"}, {"other.example", "default"},
-      {"a.other.example", "other"},      {"notexample.com", "default"},
-      {"example.com.evil", "default"},   {"xexample.com", "default"},
+      {"example.com", "exact"},
+      {"EXAMPLE.com.", "exact"},
+      {"a.example.com", "sub"},
+      {"b.a.example.com", "sub"},
+      {"deep.example.com", "sub"},
+      {"x.deep.example.com", "deeper"},
+      {"y.x.Deep.Example.com", "deeper"},
+      {"other.example", "default"},
+      {"a.other.example", "other"},
+      {"notexample.com", "default"},
+      {"example.com.evil", "default"},
+      {"xexample.com", "default"},
       {"", "default"},
   };
   for (const Row& r : rows) EXPECT_EQ(t.lookup(r.domain).name, r.want) << r.domain;
@@ -71,7 +76,7 @@ TEST(RouteTableFromConfig, EffectiveSettingsPerRoute) {
   int reads = 0;
   auto table = route_table_from_config(sample(), [&](const std::string& path) {
     ++reads;
-    return Result<std::string>(files.at(path));
+    return Result<std::string>(boost::system::in_place_value, files.at(path));
   });
   ASSERT_TRUE(table) << table.error().message;
   EXPECT_EQ(reads, 2);

@@ -15,237 +15,196 @@ namespace {
 
 const ClientAuth kAuth{"relayuser", "s3cret-Pw!"};
 // base64("\0relayuser\0s3cret-Pw!"), base64("relayuser"), base64("s3cret-Pw!").
-#define PLAIN_BLOB "AHJlbGF5dXNlcgBzM2NyZXQtUHch"
-#define LOGIN_USER "cmVsYXl1c2Vy"
-#define LOGIN_PASSWORD "czNjcmV0LVB3IQ=="
+constexpr std::string_view kPlainBlob = "AHJlbGF5dXNlcgBzM2NyZXQtUHch";
+constexpr std::string_view kLoginUser = "cmVsYXl1c2Vy";
+constexpr std::string_view kLoginPassword = "czNjcmV0LVB3IQ==";
 
-// The greeting, EHLO, STARTTLS and the EHLO over TLS, ending with the given capability lines.
-#define TLS_PREFIX(caps)                   \
-  "S: 220 relay ESMTP\n"                   \
-  "C: EHLO client.herald.test\n"           \
-  "S: 250-relay\n"                         \
-  "S: 250 STARTTLS\n"                      \
-  "C: STARTTLS\n"                          \
-  "S: 220 2.0.0 go ahead\n"                \
-  "tls\n"                                  \
-  "C: EHLO client.herald.test\n"           \
-  "S: 250-relay\n" caps
+// Greeting, EHLO, STARTTLS, handshake and the EHLO over TLS answered with `caps` (S: lines).
+std::string tls_then(std::string_view caps) {
+  return R"(
+    S: 220 relay ESMTP
+    C: EHLO client.herald.test
+    S: 250-relay
+    S: 250 STARTTLS
+    C: STARTTLS
+    S: 220 2.0.0 go ahead
+    tls
+    C: EHLO client.herald.test
+    S: 250-relay
+)" + std::string(caps);
+}
 
-#define SEND_MESSAGE            \
-  "C: MAIL FROM:<a@herald.test>\n" \
-  "C+ RCPT TO:<x@example.com>\n"   \
-  "C+ DATA\n"                      \
-  "S: 250 Ok\n"                    \
-  "S: 250 Ok\n"                    \
-  "S: 354 go\n"                    \
-  "C: Subject: hi\n"               \
-  "C:\n"                           \
-  "C: Hello\n"                     \
-  "C: .\n"                         \
-  "S: 250 2.0.0 queued\n"          \
-  "done 0 250/2.0.0\n"             \
-  "ready\n"
+std::string auth_plain() {
+  return "C: AUTH PLAIN " + std::string(kPlainBlob) + "\n";
+}
 
-const std::vector<Case>& cases() {
-  static const std::vector<Case> all = {
-      {"plain_preferred",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250-PIPELINING\nS: 250 AUTH LOGIN PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "S: 235 2.7.0 Authentication successful\n"
-       SEND_MESSAGE},
-      {"login_when_no_plain",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250-PIPELINING\nS: 250 AUTH LOGIN CRAM-MD5\n")
-       "C: AUTH LOGIN\n"
-       "S: 334 VXNlcm5hbWU6\n"
-       "C: " LOGIN_USER "\n"
-       "S: 334 UGFzc3dvcmQ6\n"
-       "C: " LOGIN_PASSWORD "\n"
-       "S: 235 2.7.0 ok\n"
-       SEND_MESSAGE},
-      {"old_style_auth_equals",
-       {.auth = kAuth},
-       {},
-       TLS_PREFIX("S: 250 AUTH=LOGIN\n")
-       "C: AUTH LOGIN\n"
-       "S: 334 VXNlcm5hbWU6\n"
-       "C: " LOGIN_USER "\n"
-       "S: 334 UGFzc3dvcmQ6\n"
-       "C: " LOGIN_PASSWORD "\n"
-       "S: 235 2.7.0 ok\n"
-       "ready\n"},
+// AUTH LOGIN up to the password line.
+std::string auth_login() {
+  return "C: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nC: " + std::string(kLoginUser) +
+         "\nS: 334 UGFzc3dvcmQ6\nC: " + std::string(kLoginPassword) + "\n";
+}
+
+const std::string kSendMessage = R"(
+    C: MAIL FROM:<a@herald.test>
+    C+ RCPT TO:<x@example.com>
+    C+ DATA
+    S: 250 Ok
+    S: 250 Ok
+    S: 354 go
+    C: Subject: hi
+    C:
+    C: Hello
+    C: .
+    S: 250 2.0.0 queued
+    done 0 250/2.0.0
+    ready
+)";
+
+const std::string kQuit = "C: QUIT\nS: 221 Bye\nclose\n";
+
+struct AuthCase {
+  const char* name;
+  Options options;
+  bool with_message;
+  std::string script;
+};
+
+const std::vector<AuthCase>& cases() {
+  Options auth;
+  auth.auth = kAuth;
+  Options no_tls = auth;
+  no_tls.tls_available = false;
+  static const std::vector<AuthCase> all = {
+      {"plain_preferred", auth, true,
+       "submit 0\n" + tls_then("S: 250-PIPELINING\nS: 250 AUTH LOGIN PLAIN\n") + auth_plain() +
+           "S: 235 2.7.0 Authentication successful\n" + kSendMessage},
+      {"login_when_no_plain", auth, true,
+       "submit 0\n" + tls_then("S: 250-PIPELINING\nS: 250 AUTH LOGIN CRAM-MD5\n") + auth_login() +
+           "S: 235 2.7.0 ok\n" + kSendMessage},
+      {"old_style_auth_equals", auth, false,
+       tls_then("S: 250 AUTH=LOGIN\n") + auth_login() + "S: 235 2.7.0 ok\nready\n"},
       {"no_auth_without_credentials",
        {},
-       {},
-       TLS_PREFIX("S: 250 AUTH PLAIN LOGIN\n")
-       "ready\n"
-       "silent\n"},
-      {"wrong_password_defers_with_the_relays_words",
-       {.auth = kAuth},
-       {msg({"x@example.com", "y@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "S: 535 5.7.8 Authentication credentials invalid\n"
-       "done 0 451/4.7.8 451/4.7.8\n"
-       "local 0\n"
-       "stage 0 AUTH\n"
-       "reason 0 535 5.7.8 Authentication credentials invalid\n"
-       "reason 1 check the credentials\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"auth_5xx_without_enhanced_code",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "S: 504 unrecognized authentication type\n"
-       "done 0 451/4.7.0\n"
-       "reason 0 504 unrecognized authentication type\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"auth_4xx_defers_as_the_server_said",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH LOGIN\n")
-       "C: AUTH LOGIN\n"
-       "S: 334 VXNlcm5hbWU6\n"
-       "C: " LOGIN_USER "\n"
-       "S: 334 UGFzc3dvcmQ6\n"
-       "C: " LOGIN_PASSWORD "\n"
-       "S: 454 4.7.0 Temporary authentication failure\n"
-       "done 0 454/4.7.0\n"
-       "remote 0\n"
-       "stage 0 AUTH\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"no_starttls_no_credentials_sent",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n"
-       "S: 220 relay ESMTP\n"
-       "C: EHLO client.herald.test\n"
-       "S: 250-relay\n"
-       "S: 250 AUTH PLAIN LOGIN\n"
-       "done 0 451/4.7.11\n"
-       "local 0\n"
-       "reason 0 relay requires AUTH but the connection is not encrypted (the server does not "
-       "offer STARTTLS)\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"starttls_refused_no_credentials_sent",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n"
-       "S: 220 relay ESMTP\n"
-       "C: EHLO client.herald.test\n"
-       "S: 250-relay\n"
-       "S: 250-STARTTLS\n"
-       "S: 250 AUTH PLAIN\n"
-       "C: STARTTLS\n"
-       "S: 454 4.7.0 TLS not available now\n"
-       "done 0 451/4.7.11\n"
-       "reason 0 STARTTLS was refused\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"tls_unavailable_no_credentials_sent",
-       {.tls_available = false, .auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n"
-       "S: 220 relay ESMTP\n"
-       "C: EHLO client.herald.test\n"
-       "S: 250-relay\n"
-       "S: 250-STARTTLS\n"
-       "S: 250 AUTH PLAIN\n"
-       "done 0 451/4.7.11\n"
-       "reason 0 TLS is not available\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"auth_not_offered",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH CRAM-MD5 XOAUTH2\n")
-       "done 0 451/4.7.0\n"
-       "reason 0 relay requires AUTH but the server does not offer AUTH PLAIN or LOGIN\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"no_auth_keyword_at_all",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 PIPELINING\n")
-       "done 0 451/4.7.0\n"
-       "stage 0 AUTH\n"
-       "C: QUIT\n"
-       "S: 221 Bye\n"
-       "close\n"},
-      {"unexpected_challenge_to_plain",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "S: 334 \n"
-       "done 0 451/4.5.0\n"
-       "reason 0 unexpected 334 challenge to AUTH PLAIN\n"
-       "close\n"},
-      {"third_login_prompt",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH LOGIN\n")
-       "C: AUTH LOGIN\n"
-       "S: 334 VXNlcm5hbWU6\n"
-       "C: " LOGIN_USER "\n"
-       "S: 334 UGFzc3dvcmQ6\n"
-       "C: " LOGIN_PASSWORD "\n"
-       "S: 334 czNjcmV0LVB3IQ==\n"
-       "done 0 451/4.5.0\n"
-       "reason 0 unexpected 334 challenge to AUTH LOGIN\n"
-       "close\n"},
-      {"pipelined_reply_before_auth_is_desync",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\nS: 235 2.7.0 too early\n")
-       "done 0 451/4.5.0\n"
-       "close\n"},
-      {"connection_lost_during_auth",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "closed\n"
-       "done 0 421/4.4.2\n"
-       "reason 0 waiting for the reply to AUTH\n"
-       "close\n"},
-      {"timeout_during_auth",
-       {.auth = kAuth},
-       {msg({"x@example.com"}, kBody)},
-       "submit 0\n" TLS_PREFIX("S: 250 AUTH PLAIN\n")
-       "C: AUTH PLAIN " PLAIN_BLOB "\n"
-       "timeout-is 300\n"
-       "timeout\n"
-       "done 0 421/4.4.2\n"
-       "reason 0 timed out waiting for the reply to AUTH\n"
-       "close\n"},
+       false,
+       tls_then("S: 250 AUTH PLAIN LOGIN\n") + "ready\nsilent\n"},
+      {"wrong_password_defers_with_the_relays_words", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
+        S: 535 5.7.8 Authentication credentials invalid
+        done 0 451/4.7.8
+        local 0
+        stage 0 AUTH
+        reason 0 535 5.7.8 Authentication credentials invalid
+        reason 0 check the credentials
+)" + kQuit},
+      {"auth_5xx_without_enhanced_code", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
+        S: 504 unrecognized authentication type
+        done 0 451/4.7.0
+        reason 0 504 unrecognized authentication type
+)" + kQuit},
+      {"auth_4xx_defers_as_the_server_said", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH LOGIN\n") + auth_login() + R"(
+        S: 454 4.7.0 Temporary authentication failure
+        done 0 454/4.7.0
+        remote 0
+        stage 0 AUTH
+)" + kQuit},
+      {"no_starttls_no_credentials_sent", auth, true, R"(
+        submit 0
+        S: 220 relay ESMTP
+        C: EHLO client.herald.test
+        S: 250-relay
+        S: 250 AUTH PLAIN LOGIN
+        done 0 451/4.7.11
+        local 0
+        stage 0 AUTH
+        reason 0 AUTH but the connection is not encrypted (the server does not offer STARTTLS)
+)" + kQuit},
+      {"starttls_refused_no_credentials_sent", auth, true, R"(
+        submit 0
+        S: 220 relay ESMTP
+        C: EHLO client.herald.test
+        S: 250-relay
+        S: 250-STARTTLS
+        S: 250 AUTH PLAIN
+        C: STARTTLS
+        S: 454 4.7.0 TLS not available now
+        done 0 451/4.7.11
+        reason 0 STARTTLS was refused
+)" + kQuit},
+      {"tls_unavailable_no_credentials_sent", no_tls, true, R"(
+        submit 0
+        S: 220 relay ESMTP
+        C: EHLO client.herald.test
+        S: 250-relay
+        S: 250-STARTTLS
+        S: 250 AUTH PLAIN
+        done 0 451/4.7.11
+        reason 0 TLS is not available
+)" + kQuit},
+      {"auth_not_offered", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH CRAM-MD5 XOAUTH2\n") + R"(
+        done 0 451/4.7.0
+        reason 0 relay requires AUTH but the server does not offer AUTH PLAIN or LOGIN
+)" + kQuit},
+      {"no_auth_keyword_at_all", auth, true, "submit 0\n" + tls_then("S: 250 PIPELINING\n") + R"(
+        done 0 451/4.7.0
+        stage 0 AUTH
+)" + kQuit},
+      {"unexpected_challenge_to_plain", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
+        S: 334 
+        done 0 451/4.5.0
+        reason 0 unexpected 334 challenge to AUTH PLAIN
+        close
+)"},
+      {"third_login_prompt", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH LOGIN\n") + auth_login() + R"(
+        S: 334 czNjcmV0LVB3IQ==
+        done 0 451/4.5.0
+        reason 0 unexpected 334 challenge to AUTH LOGIN
+        close
+)"},
+      {"reply_before_auth_was_sent_is_desync", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\nS: 235 2.7.0 too early\n") + auth_plain() +
+           R"(
+        done 0 451/4.5.0
+        close
+)"},
+      {"connection_lost_during_auth", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
+        closed
+        done 0 421/4.4.2
+        reason 0 waiting for the reply to AUTH
+        close
+)"},
+      {"timeout_during_auth", auth, true,
+       "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
+        timeout-is 300
+        timeout
+        done 0 421/4.4.2
+        reason 0 timed out waiting for the reply to AUTH
+        close
+)"},
   };
   return all;
 }
 
-class ClientAuthTest : public ::testing::TestWithParam<Case> {};
+void PrintTo(const AuthCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class ClientAuthTest : public ::testing::TestWithParam<AuthCase> {};
 
 TEST_P(ClientAuthTest, Transcript) {
-  run_client_script(GetParam());
+  const AuthCase& c = GetParam();
+  std::vector<OutgoingMessage> messages;
+  if (c.with_message) messages.push_back(msg({"x@example.com"}, kBody));
+  run_client_script(Case{c.name, c.options, messages, c.script.c_str()});
 }
 
 INSTANTIATE_TEST_SUITE_P(Transcripts, ClientAuthTest, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 // A relay whose 535 text echoes what it was sent must still not make Herald's result carry
 // the secret: the driver's leak check catches it; here the expectation is made explicit.
@@ -278,13 +237,13 @@ TEST(ClientAuth, ResultsNeverContainThePassword) {
   drain();
   s.receive("250-relay\r\n250 AUTH PLAIN\r\n");
   drain();
-  EXPECT_NE(sent.find("AUTH PLAIN " PLAIN_BLOB "\r\n"), std::string::npos);
+  EXPECT_NE(sent.find("AUTH PLAIN " + std::string(kPlainBlob) + "\r\n"), std::string::npos);
   s.receive("535 5.7.8 bad credentials\r\n");
   auto results = drain();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].code, 451);
   EXPECT_FALSE(results[0].permanent());
-  for (const char* secret : {"s3cret-Pw!", LOGIN_PASSWORD, PLAIN_BLOB})
+  for (std::string_view secret : {std::string_view("s3cret-Pw!"), kLoginPassword, kPlainBlob})
     EXPECT_EQ(results[0].text.find(secret), std::string::npos) << results[0].text;
 }
 
@@ -292,9 +251,12 @@ TEST(ClientAuth, CapabilitiesParseMechanisms) {
   struct Row {
     const char* line;
     bool plain, login;
-  } rows[] = {{"AUTH PLAIN LOGIN", true, true}, {"auth login", false, true},
-              {"AUTH=PLAIN", true, false},      {"AUTH CRAM-MD5", false, false},
-              {"AUTH", false, false},           {"AUTHX PLAIN", false, false},
+  } rows[] = {{"AUTH PLAIN LOGIN", true, true},
+              {"auth login", false, true},
+              {"AUTH=PLAIN", true, false},
+              {"AUTH CRAM-MD5", false, false},
+              {"AUTH", false, false},
+              {"AUTHX PLAIN", false, false},
               {"AUTH XPLAIN LOGINX", false, false}};
   for (const Row& r : rows) {
     ServerReply reply;
