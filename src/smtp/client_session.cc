@@ -2,7 +2,7 @@
 // The mail transactions themselves are in client_session_tx.cc.
 #include "smtp/client_session.h"
 
-#include <algorithm>
+#include <sodium.h>
 
 #include "sasl/sasl_mechanisms.h"
 #include "smtp/client_session_internal.h"
@@ -355,7 +355,7 @@ void ClientSession::start_auth() {
   const ClientAuth& a = *settings_.auth;
   std::string message = std::string(1, '\0') + a.user + '\0' + a.password;
   send_command("AUTH PLAIN " + sasl::encode_base64(message), ClientStage::auth);
-  std::fill(message.begin(), message.end(), '\0');
+  sodium_memzero(message.data(), message.size());  // the copy on the wire is in out_ only
 }
 
 void ClientSession::on_auth(const ServerReply& reply) {
