@@ -251,6 +251,7 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   std::string message = co_await prepare_message(live[0], std::move(**body));
   // The route table decides relay or MX, the TLS policy and credentials for this domain.
   const EffectiveRoute& route = settings_.routes.lookup(job.domain);
+  spdlog::debug("{}: route {}", job.domain, route.name);
   RouteSettings route_settings = settings_.route;
   route_settings.relay = route.relay;
   route_settings.relay_requires_tls = route.require_tls;
