@@ -180,7 +180,7 @@ TEST_F(SecretFileTest, OneTrailingLineEndIsNotPartOfTheSecret) {
 
 TEST_F(SecretFileTest, ProblemsNeverQuoteTheContent) {
   for (const std::string& content : {std::string(""), std::string("\n"), std::string("pw1\npw2"),
-                                    std::string("pw1\0x", 5), std::string(1025, 'x')}) {
+                                     std::string("pw1\0x", 5), std::string(1025, 'x')}) {
     auto r = read_secret_file(write(content));
     ASSERT_FALSE(r) << content;
     EXPECT_EQ(r.error().message.find("pw1"), std::string::npos);
