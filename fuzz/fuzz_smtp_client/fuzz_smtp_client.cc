@@ -11,7 +11,8 @@
 // Invariants checked (abort on violation): every submitted message gets exactly one
 // MessageDone, with one result per recipient whose code and enhanced class agree; every
 // Send is CRLF-clean (no bare CR or LF) and ends with CRLF; Close comes at most once and
-// nothing but late MessageDones follows it; StartTls only when none is pending; after a final
+// nothing but late MessageDones follows it; StartTls only when none is pending; AUTH and the
+// credentials (settings bit 16) are only written after a TLS handshake; after a final
 // on_closed() every message is done and the session is closed.
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sasl/sasl_mechanisms.h"
 #include "smtp/client_session.h"
 
 namespace {
@@ -29,6 +31,12 @@ using namespace herald::smtp;
 void check(bool ok) {
   if (!ok) std::abort();
 }
+
+constexpr std::string_view kSecret = "fuzz-Secret-1";
+// What AUTH PLAIN and LOGIN put on the wire for it: only ever after a TLS handshake.
+const std::string kPlainBlob =
+    herald::sasl::encode_base64(std::string("\0fuzz-user\0", 11) + std::string(kSecret));
+const std::string kLoginSecret = herald::sasl::encode_base64(kSecret);
 
 const std::string kBody1 = "Subject: t\r\n\r\n.line\r\nbody without CRLF";
 const std::string kBody2 = "8bit \xc3\xa9\r\n";
@@ -77,6 +85,7 @@ class Harness {
     s.use_chunking = flags & 2;
     s.require_tls = flags & 4;
     s.tls_available = flags & 8;
+    if (flags & 16) s.auth = ClientAuth{"fuzz-user", std::string(kSecret)};
     return s;
   }
 
@@ -106,6 +115,10 @@ class Harness {
       check(!closed_);  // after Close only late MessageDones
       if (auto* send = std::get_if<client::Send>(&*a)) {
         check_send(send->bytes);
+        bool secret = send->bytes.find(kPlainBlob) != std::string::npos ||
+                      send->bytes.find(kLoginSecret) != std::string::npos ||
+                      send->bytes.starts_with("AUTH");
+        check(!secret || session_.tls_active());
       } else if (std::holds_alternative<client::StartTls>(*a)) {
         check(!tls_pending_);
         tls_pending_ = true;

@@ -65,8 +65,13 @@ Result<tcp::acceptor> bind_http(asio::io_context& io, const std::string& address
   return acceptor;
 }
 
-delivery::EngineSettings engine_settings(const config::Config& cfg) {
+// Reads the relay password files: before privileges are dropped, failing the start when one
+// cannot be read (every such problem listed).
+Result<delivery::EngineSettings> engine_settings(const config::Config& cfg) {
+  auto routes = delivery::route_table_from_config(cfg.delivery);
+  if (!routes) return routes.error();
   delivery::EngineSettings s;
+  s.routes = std::move(*routes);
   s.hostname = cfg.hostname;
   s.route.relay = cfg.delivery.relay;
   s.route.relay_requires_tls = cfg.delivery.relay_tls == "required";
@@ -79,6 +84,9 @@ delivery::EngineSettings engine_settings(const config::Config& cfg) {
   s.limits.max_concurrency =
       std::max(cfg.delivery.max_concurrency, cfg.delivery.initial_concurrency);
   s.suppression_ttl = static_cast<UnixMillis>(cfg.delivery.suppression_days) * 86'400'000;
+  if (s.routes.size() > 0)
+    spdlog::info("delivery: {} per-domain route(s); default: {}", s.routes.size(),
+                 cfg.delivery.relay.empty() ? "MX delivery" : "relay " + cfg.delivery.relay);
   return s;
 }
 
@@ -129,7 +137,9 @@ int run_server(const config::Config& cfg) {
                               std::chrono::seconds(cfg.smtp.auth_lockout));
   smtpd::Authenticator authenticator(**store, cache, throttle, workers);
   std::atomic<bool> storage_available{true};
-  delivery::DeliveryEngine engine(io, **store, spool, workers, engine_settings(cfg));
+  auto delivery_settings = engine_settings(cfg);
+  if (!delivery_settings) return fail(delivery_settings.error());
+  delivery::DeliveryEngine engine(io, **store, spool, workers, std::move(*delivery_settings));
   smtpd::SmtpServer smtp(
       io, {cfg, spool, authenticator, tls_holder, storage_available, [&engine] { engine.poke(); }});
 

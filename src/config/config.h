@@ -65,10 +65,24 @@ struct DnsConfig {
   bool operator==(const DnsConfig&) const = default;
 };
 
+// One [[delivery.routes]] table: where mail for a recipient domain goes, overriding the
+// global relay / MX delivery. Secrets are never in Config: only the path of a file holding one.
+struct Route {
+  std::string domain;     // "example.com" exact; "*.example.com" or ".example.com": subdomains
+  std::string relay;      // "host:port"; "" = MX delivery (DNS)
+  std::string tls;        // opportunistic | required (STARTTLS, for relay and MX routes alike)
+  std::string auth_user;  // SMTP AUTH at the relay; "" = none
+  std::string auth_password_file;  // file holding the password (read at start)
+  bool operator==(const Route&) const = default;
+};
+
 // Outbound delivery (issue "Delivery engine").
 struct DeliveryConfig {
   std::string relay;                      // "host:port" smart host for all mail; "" = MX lookup
   std::string relay_tls;                  // opportunistic | required (STARTTLS to the relay)
+  std::string relay_auth_user;            // SMTP AUTH at the relay; "" = none
+  std::string relay_auth_password_file;   // file holding its password (read at start)
+  std::vector<Route> routes;              // per-domain overrides; most specific match wins
   std::uint32_t mx_port = 0;              // port of MX hosts (25; other values for test networks)
   std::uint32_t max_lifetime = 0;         // seconds a recipient may stay queued
   std::uint32_t initial_concurrency = 0;  // per destination, slow start
@@ -115,6 +129,14 @@ std::string_view to_string(TlsMode mode);
 // "127.0.0.1:25" -> {"127.0.0.1", 25}; "[::1]:25" -> {"::1", 25}; "mx.example.com:25" too.
 // The host is an IPv4 literal, a bracketed IPv6 literal or a domain name; the port is 1..65535.
 Result<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);
+
+// A route's domain pattern: a domain name, or "*.name" / ".name" for the subdomains of name.
+bool is_route_domain(std::string_view pattern);
+
+// Reads a secret (a relay password) from `path`: the whole file without one trailing line
+// end. Fails, never naming the content, when the file is unreadable, empty or holds a NUL,
+// CR or LF inside the secret.
+Result<std::string> read_secret_file(const std::string& path);
 
 // IPv4 dotted quad or IPv6 literal (without brackets).
 bool is_ip_literal(std::string_view host);

@@ -35,6 +35,7 @@ class Problems {
     add(node.source().begin.line, key, what);
   }
   bool empty() const { return list_.empty(); }
+  std::size_t size() const { return list_.size(); }
   bool about(std::string_view key) const { return keys_.contains(key); }
   std::string message() {
     std::stable_sort(list_.begin(), list_.end(), [](const Problem& a, const Problem& b) {
@@ -102,6 +103,15 @@ std::optional<std::string> read_string(const Spec& spec, const toml::node& node,
     case Kind::domain_name:
       if (!is_domain_name(v)) return expected(spec, node);
       break;
+    case Kind::relay_address: {
+      if (v.empty()) break;
+      auto split = split_host_port(v);
+      if (!split) return expected(spec, node) + " (" + split.error().message + ")";
+      break;
+    }
+    case Kind::route_domain:
+      if (!is_route_domain(v)) return expected(spec, node);
+      break;
     case Kind::socket_address: {
       auto split = split_host_port(v);
       if (!split) return expected(spec, node) + " (" + split.error().message + ")";
@@ -144,6 +154,22 @@ std::string key_text(const toml::key& key) {
   return bare ? std::string(k) : quote(k);
 }
 
+// Secrets never go into the configuration file; say where they go instead.
+std::string unknown_key(const std::string& path) {
+  if (path.ends_with("auth_password"))
+    return "unknown key; passwords are not accepted inline: put it in a file readable only by "
+           "Herald and set " +
+           path + "_file";
+  return "unknown key" + suggestion(path);
+}
+
+// Route domains compare case-insensitively, and ".name" is "*.name".
+std::string route_domain_key(std::string_view domain) {
+  std::string key(domain.starts_with(".") ? "*" : "");
+  for (char ch : domain) key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return key;
+}
+
 std::string join(std::string_view prefix, const toml::key& key) {
   return prefix.empty() ? key_text(key) : std::string(prefix) + "." + key_text(key);
 }
@@ -168,6 +194,12 @@ class Loader {
   void read_into(const Entry& e, const toml::node& node, Int& out);
   void read_into(const Entry& e, const toml::node& node, std::vector<std::string>& out);
   void read_into(const Entry& e, const toml::node& node, std::vector<Listener>& out);
+  void read_into(const Entry& e, const toml::node& node, std::vector<Route>& out);
+  // Reports every problem of one route; false when there was one.
+  bool read_route(const toml::node& node, const std::string& path, Route& route);
+  // Rules between the fields of one (well-formed) route, or of the global relay keys.
+  void check_auth(std::size_t line, const std::string& prefix, const std::string& relay,
+                  const std::string& user, const std::string& password_file);
   // Reports every problem of one listener; fields that are wrong stay empty in the result.
   std::optional<Listener> read_listener(const toml::node& node, const std::string& path, bool& ok);
   const toml::array* array_of(const Entry& e, const toml::node& node);
@@ -192,7 +224,7 @@ void Loader::walk(const toml::table& table, std::string_view prefix) {
       else
         problems_.add(node, path, "expected a table [" + path + "], got " + got(node));
     } else {
-      problems_.add(node, path, "unknown key" + suggestion(path));
+      problems_.add(node, path, unknown_key(path));
     }
   }
 }
@@ -306,6 +338,87 @@ std::optional<Listener> Loader::read_listener(const toml::node& node, const std:
   return listener;
 }
 
+void Loader::read_into(const Entry& e, const toml::node& node, std::vector<Route>& out) {
+  const auto* array = array_of(e, node);
+  if (!array) return;
+  std::vector<Route> routes;
+  std::map<std::string, std::size_t> first_use;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& item = *array->get(i);
+    std::string path = index_path(e.key, i);
+    Route route;
+    bool ok = read_route(item, path, route);
+    if (!route.domain.empty()) {
+      auto [it, fresh] = first_use.emplace(route_domain_key(route.domain), i);
+      if (!fresh) {
+        problems_.add(
+            item, path + ".domain",
+            "same domain as " + index_path(e.key, it->second) + " (" + route.domain + ")");
+        ok = false;
+      }
+    }
+    if (ok) routes.push_back(std::move(route));
+  }
+  out = std::move(routes);
+}
+
+bool Loader::read_route(const toml::node& node, const std::string& path, Route& route) {
+  const auto* table = node.as_table();
+  if (!table) {
+    problems_.add(
+        node, path,
+        "expected a table {domain, relay, tls, auth_user, auth_password_file}, got " + got(node));
+    return false;
+  }
+  bool ok = true;
+  for (const RouteField& field : route_fields()) {
+    std::string field_path = path + "." + std::string(field.name);
+    const toml::node* value = table->get(field.name);
+    std::string text(field.default_value);
+    std::optional<std::string> problem;
+    if (value)
+      problem = read_string(field.spec, *value, text);
+    else if (field.required)
+      problem = "missing; expected " + describe(field.spec);
+    if (problem) {
+      problems_.add(value ? *value : node, field_path, *problem);
+      ok = false;
+    } else {
+      route.*field.member = std::move(text);
+    }
+  }
+  for (auto&& [key, value] : *table) {
+    auto known = route_fields();
+    if (std::none_of(known.begin(), known.end(),
+                     [&](const RouteField& f) { return f.name == key.str(); })) {
+      problems_.add(value, path + "." + key_text(key), unknown_key(path + "." + key_text(key)));
+      ok = false;
+    }
+  }
+  std::size_t before = problems_.size();
+  if (ok)
+    check_auth(node.source().begin.line, path + ".", route.relay, route.auth_user,
+               route.auth_password_file);
+  return ok && problems_.size() == before;
+}
+
+// Credentials go to a relay only, and come as a pair.
+void Loader::check_auth(std::size_t line, const std::string& prefix, const std::string& relay,
+                        const std::string& user, const std::string& password_file) {
+  bool relay_key_is_global = prefix == "delivery.relay_";
+  std::string relay_key = relay_key_is_global ? "delivery.relay" : prefix + "relay";
+  std::string user_key = prefix + "auth_user";
+  std::string file_key = prefix + "auth_password_file";
+  if ((!user.empty() || !password_file.empty()) && relay.empty())
+    problems_.add(line, user.empty() ? file_key : user_key,
+                  "set, but " + relay_key +
+                      " is not (credentials are only ever sent to a relay, not to MX hosts)");
+  if (!user.empty() && password_file.empty())
+    problems_.add(line, file_key, "must be set when " + user_key + " is");
+  if (user.empty() && !password_file.empty())
+    problems_.add(line, user_key, "must be set when " + file_key + " is");
+}
+
 void Loader::check_consistency() {
   // Rules between keys only speak when the keys themselves are fine, to avoid a second,
   // misleading line about a value that was already reported.
@@ -322,6 +435,13 @@ void Loader::check_consistency() {
     problems_.add(0, "hostname",
                   "the machine's hostname " + quote(config_.hostname) +
                       " is not a valid domain name; set hostname in the configuration");
+  const DeliveryConfig& d = config_.delivery;
+  if (!problems_.about("delivery.relay") && !problems_.about("delivery.relay_auth_user") &&
+      !problems_.about("delivery.relay_auth_password_file")) {
+    std::size_t line =
+        std::max(line_of("delivery.relay_auth_user"), line_of("delivery.relay_auth_password_file"));
+    check_auth(line, "delivery.relay_", d.relay, d.relay_auth_user, d.relay_auth_password_file);
+  }
   auto http = address_key(config_.http.address);
   const auto& listeners = config_.smtp.listeners;
   for (std::size_t i = 0; http && i < listeners.size(); ++i)

@@ -85,4 +85,12 @@ Result<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view t
   return std::pair{std::string(host), *port};
 }
 
+bool is_route_domain(std::string_view pattern) {
+  if (pattern.starts_with("*."))
+    pattern.remove_prefix(2);
+  else if (pattern.starts_with("."))
+    pattern.remove_prefix(1);
+  return is_domain_name(pattern);
+}
+
 }  // namespace herald::config

@@ -31,6 +31,18 @@ std::string format(const std::vector<Listener>& listeners) {
   return out + "]";
 }
 
+std::string format(const std::vector<Route>& routes) {
+  if (routes.empty()) return "[]";
+  std::string out = "[\n";
+  for (const Route& r : routes) {
+    std::string fields;
+    for (const RouteField& f : route_fields())
+      fields += (fields.empty() ? "" : ", ") + std::string(f.name) + " = " + quote(r.*f.member);
+    out += "  { " + fields + " },\n";
+  }
+  return out + "]";
+}
+
 std::string_view section_of(std::string_view key) {
   std::size_t dot = key.rfind('.');
   return dot == std::string_view::npos ? std::string_view{} : key.substr(0, dot);
@@ -100,10 +112,15 @@ std::string reference_markdown() {
     std::string def = e.default_note.empty() ? "`" + std::string(e.default_toml) + "`"
                                              : "(" + std::string(e.default_note) + ")";
     out += row(e.key, type_name(e.spec), def, bounds_text(e.spec), e.doc);
-    if (e.spec.kind != Kind::listeners) continue;
-    for (const ListenerField& f : listener_fields())
-      out += row(std::string(e.key) + "[]." + std::string(f.name), type_name(f.spec), "(required)",
-                 bounds_text(f.spec), f.doc);
+    if (e.spec.kind == Kind::listeners)
+      for (const ListenerField& f : listener_fields())
+        out += row(std::string(e.key) + "[]." + std::string(f.name), type_name(f.spec),
+                   "(required)", bounds_text(f.spec), f.doc);
+    if (e.spec.kind == Kind::routes)
+      for (const RouteField& f : route_fields())
+        out += row(std::string(e.key) + "[]." + std::string(f.name), type_name(f.spec),
+                   f.required ? "(required)" : "`" + quote(f.default_value) + "`",
+                   bounds_text(f.spec), f.doc);
   }
   return out;
 }

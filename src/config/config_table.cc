@@ -22,7 +22,8 @@ constexpr std::string_view kRelayTls[] = {"opportunistic", "required"};
 constexpr std::string_view kTlsModes[] = {"none", "starttls", "implicit"};  // TlsMode order
 
 constexpr std::int64_t kMaxPath = 4096;
-constexpr std::int64_t kMaxUserName = 32;  // useradd's limit on Linux
+constexpr std::int64_t kMaxUserName = 32;   // useradd's limit on Linux
+constexpr std::int64_t kMaxAuthUser = 255;  // an SMTP AUTH identity (often an address)
 
 const Entry kEntries[] = {
     {HERALD_KEY(data_dir),
@@ -127,13 +128,26 @@ const Entry kEntries[] = {
      "Milliseconds to wait for a DNS answer."},
 
     {HERALD_KEY(delivery.relay),
-     {Kind::text, 0, 300},
+     {Kind::relay_address},
      R"("")",
      "Smart host \"host:port\" that receives all outgoing mail; \"\" = deliver to MX hosts."},
     {HERALD_KEY(delivery.relay_tls),
      {Kind::choice, 0, 0, kRelayTls},
      R"("opportunistic")",
      "STARTTLS to the smart host: opportunistic, or required (defer when not offered)."},
+    {HERALD_KEY(delivery.relay_auth_user),
+     {Kind::text, 0, kMaxAuthUser},
+     R"("")",
+     "SMTP AUTH user at the smart host (PLAIN, else LOGIN; only over TLS); \"\" = no AUTH."},
+    {HERALD_KEY(delivery.relay_auth_password_file),
+     {Kind::text, 0, kMaxPath},
+     R"("")",
+     "File holding the smart host's AUTH password (one line, read at start; keep it mode 0600)."},
+    {HERALD_KEY(delivery.routes),
+     {Kind::routes, 0, 1000},
+     "[]",
+     "Per-domain routes, one `[[delivery.routes]]` table each, overriding relay / MX delivery; "
+     "an exact domain beats a wildcard, a longer wildcard a shorter one."},
     {HERALD_KEY(delivery.mx_port),
      {Kind::integer, 1, 65535},
      "25",
@@ -175,6 +189,39 @@ const ListenerField kListenerFields[] = {
      "none: no TLS."},
 };
 
+const RouteField kRouteFields[] = {
+    {"domain",
+     {Kind::route_domain},
+     "Recipient domain: \"example.com\" exactly, or \"*.example.com\" (same as "
+     "\".example.com\") for its subdomains; each domain once.",
+     &Route::domain,
+     true},
+    {"relay",
+     {Kind::relay_address},
+     "Relay \"host:port\" for this domain; \"\" = its MX hosts (DNS).",
+     &Route::relay,
+     false,
+     ""},
+    {"tls",
+     {Kind::choice, 0, 0, kRelayTls},
+     "STARTTLS: opportunistic, or required (defer when the relay or MX does not offer it).",
+     &Route::tls,
+     false,
+     "opportunistic"},
+    {"auth_user",
+     {Kind::text, 0, kMaxAuthUser},
+     "SMTP AUTH user at the relay (needs relay and auth_password_file; only over TLS).",
+     &Route::auth_user,
+     false,
+     ""},
+    {"auth_password_file",
+     {Kind::text, 0, kMaxPath},
+     "File holding the AUTH password (one line, read at start).",
+     &Route::auth_password_file,
+     false,
+     ""},
+};
+
 std::string join_choices(std::span<const std::string_view> choices) {
   std::string out;
   for (std::string_view c : choices) {
@@ -210,6 +257,10 @@ std::span<const ListenerField> listener_fields() {
   return kListenerFields;
 }
 
+std::span<const RouteField> route_fields() {
+  return kRouteFields;
+}
+
 std::span<const std::string_view> tls_mode_names() {
   return kTlsModes;
 }
@@ -232,6 +283,13 @@ std::string describe(const Spec& spec) {
       return "an array of " + range(spec) + R"( "ip:port" or "[ipv6]:port" strings)";
     case Kind::listeners:
       return "an array of " + range(spec) + " tables {address, tls}";
+    case Kind::relay_address:
+      return R"("" or "host:port" (host a domain name or IP address, port 1..65535))";
+    case Kind::route_domain:
+      return R"(a domain name, or "*.name" / ".name" for its subdomains)";
+    case Kind::routes:
+      return "an array of " + range(spec) +
+             " tables {domain, relay, tls, auth_user, auth_password_file}";
   }
   return {};
 }
@@ -243,6 +301,7 @@ std::string_view type_name(const Spec& spec) {
     case Kind::address_list:
       return "array of strings";
     case Kind::listeners:
+    case Kind::routes:
       return "array of tables";
     default:
       return "string";
@@ -265,7 +324,12 @@ std::string bounds_text(const Spec& spec) {
     case Kind::address_list:
       return range(spec) + " entries, each `ip:port` or `[ipv6]:port`";
     case Kind::listeners:
+    case Kind::routes:
       return range(spec) + " entries";
+    case Kind::relay_address:
+      return "empty, or `host:port` (domain name or IP), port 1..65535";
+    case Kind::route_domain:
+      return "domain name, `*.name` or `.name`";
   }
   return {};
 }

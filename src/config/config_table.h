@@ -24,6 +24,9 @@ enum class Kind {
   integer,         // min..max = value
   address_list,    // array of socket_address; min..max = element count
   listeners,       // array of tables (listener_fields()); min..max = element count
+  relay_address,   // "" or "host:port" (host: domain name or IP literal), see split_host_port()
+  route_domain,    // is_route_domain(): "name", "*.name" or ".name"
+  routes,          // array of tables (route_fields()); min..max = element count
 };
 
 // What a value must look like; shared by table entries and listener fields.
@@ -41,7 +44,8 @@ struct Slot {
   const T& (*get)(const Config&);
 };
 using AnySlot = std::variant<Slot<std::string>, Slot<std::uint32_t>, Slot<std::uint64_t>,
-                             Slot<std::vector<std::string>>, Slot<std::vector<Listener>>>;
+                             Slot<std::vector<std::string>>, Slot<std::vector<Listener>>,
+                             Slot<std::vector<Route>>>;
 
 struct Entry {
   std::string_view key;  // dotted path, e.g. "smtp.max_recipients"
@@ -59,11 +63,22 @@ struct ListenerField {
   std::string_view doc;
 };
 
+// The fields of one [[delivery.routes]] table; each maps to one std::string member of Route.
+struct RouteField {
+  std::string_view name;
+  Spec spec;
+  std::string_view doc;
+  std::string Route::*member;
+  bool required = false;
+  std::string_view default_value = {};  // the value when absent (not a TOML literal)
+};
+
 std::span<const Entry> entries();
 const Entry* find_entry(std::string_view key);
 // True for "smtp", "tls", ...: proper prefixes of some key.
 bool is_section(std::string_view path);
 std::span<const ListenerField> listener_fields();
+std::span<const RouteField> route_fields();
 // Indexed by TlsMode.
 std::span<const std::string_view> tls_mode_names();
 

@@ -147,8 +147,15 @@ asio::awaitable<void> DeliveryEngine::loop() {
   pool_.clear();
 }
 
-std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop) {
-  auto it = pool_.find(hop.ip + ":" + std::to_string(hop.port));
+namespace {
+std::string pool_key(const Hop& hop, const std::string& route_key) {
+  return hop.ip + ":" + std::to_string(hop.port) + " " + route_key;
+}
+}  // namespace
+
+std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop,
+                                                                const std::string& route_key) {
+  auto it = pool_.find(pool_key(hop, route_key));
   if (it == pool_.end()) return nullptr;
   while (!it->second.empty()) {
     auto conn = std::move(it->second.back());
@@ -158,8 +165,8 @@ std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop) 
   return nullptr;
 }
 
-void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn) {
-  auto& slot = pool_[conn->hop().ip + ":" + std::to_string(conn->hop().port)];
+void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn, const std::string& route_key) {
+  auto& slot = pool_[pool_key(conn->hop(), route_key)];
   if (!stopping_ && conn->reusable() && slot.size() < kPoolPerHop) {
     slot.push_back(std::move(conn));
     return;
@@ -242,6 +249,12 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
     co_return;
   }
   std::string message = co_await prepare_message(live[0], std::move(**body));
+  // The route table decides relay or MX, the TLS policy and credentials for this domain.
+  const EffectiveRoute& route = settings_.routes.lookup(job.domain);
+  spdlog::debug("{}: route {}", job.domain, route.name);
+  RouteSettings route_settings = settings_.route;
+  route_settings.relay = route.relay;
+  route_settings.relay_requires_tls = route.require_tls;
   auto plan = co_await on_workers([&] {
     auto resolver = dns::Resolver::create(settings_.dns);
     if (!resolver) {
@@ -250,7 +263,7 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
                                 resolver.error().message);
       return p;
     }
-    return plan_route(job.domain, settings_.route, *resolver);
+    return plan_route(job.domain, route_settings, *resolver);
   });
   if (plan.failure) {
     for (auto& r : live) attempt.status[r.id] = *plan.failure;
@@ -260,10 +273,11 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   attempt.connected = false;
   smtp::ClientSettings cs;
   cs.helo_name = settings_.hostname;
-  cs.require_tls = plan.require_tls;
+  cs.require_tls = plan.require_tls || route.require_tls;  // MX routes may require TLS too
+  cs.auth = route.auth;
   smtp::OutgoingMessage out = outgoing_message(live, message);
   for (const auto& hop : plan.hops) {
-    auto conn = take_pooled(hop);
+    auto conn = take_pooled(hop, route.pool_key);
     bool pooled = conn != nullptr;
     std::vector<smtp::RecipientResult> results;
     for (;;) {
@@ -289,7 +303,7 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
     for (std::size_t i = 0; i < live.size() && i < results.size(); ++i)
       attempt.status[live[i].id] = status_from_result(results[i], hop, conn->tls_description());
     attempt.last_error = results.empty() ? "" : results[0].text;
-    park(std::move(conn));
+    park(std::move(conn), route.pool_key);
     if (!try_next) co_return;
   }
   if (!attempt.connected) {

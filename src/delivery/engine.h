@@ -22,6 +22,7 @@
 #include "delivery/dkim_signer.h"
 #include "delivery/outbound_connection.h"
 #include "delivery/route.h"
+#include "delivery/route_table.h"
 #include "dns/resolver.h"
 #include "queue/backoff.h"
 #include "queue/scheduler.h"
@@ -32,7 +33,8 @@ namespace herald::delivery {
 
 struct EngineSettings {
   std::string hostname;
-  RouteSettings route;
+  RouteSettings route;  // relay / relay_requires_tls are taken per job from `routes`
+  RouteTable routes;
   dns::ResolverConfig dns;
   std::chrono::seconds connect_timeout{30};
   queue::RetryPolicy retry;
@@ -65,8 +67,9 @@ class DeliveryEngine {
   boost::asio::awaitable<std::vector<store::PendingRecipient>> finish(queue::Job& job,
                                                                       Attempt& attempt);
   boost::asio::awaitable<void> send_dsn(const queue::Job& job, const Attempt& attempt);
-  std::unique_ptr<OutboundConnection> take_pooled(const Hop& hop);
-  void park(std::unique_ptr<OutboundConnection> conn);
+  // Pooled per address and route (EffectiveRoute::pool_key): TLS policy and credentials differ.
+  std::unique_ptr<OutboundConnection> take_pooled(const Hop& hop, const std::string& route_key);
+  void park(std::unique_ptr<OutboundConnection> conn, const std::string& route_key);
   void retire(std::unique_ptr<OutboundConnection> conn);
   template <class F>
   auto on_workers(F f) -> boost::asio::awaitable<decltype(f())>;

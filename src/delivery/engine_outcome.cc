@@ -40,7 +40,7 @@ bool connection_level_failure(const std::vector<smtp::RecipientResult>& results)
     bool before_transaction = r.stage == ClientStage::connect || r.stage == ClientStage::greeting ||
                               r.stage == ClientStage::ehlo || r.stage == ClientStage::helo ||
                               r.stage == ClientStage::starttls ||
-                              r.stage == ClientStage::tls_handshake;
+                              r.stage == ClientStage::tls_handshake || r.stage == ClientStage::auth;
     return r.code / 100 == 4 && (before_transaction || (r.local && r.stage != ClientStage::local));
   });
 }

@@ -2,6 +2,9 @@
 // The mail transactions themselves are in client_session_tx.cc.
 #include "smtp/client_session.h"
 
+#include <sodium.h>
+
+#include "sasl/sasl_mechanisms.h"
 #include "smtp/client_session_internal.h"
 
 namespace herald::smtp {
@@ -20,6 +23,8 @@ std::string_view client_stage_name(ClientStage stage) {
       return "STARTTLS";
     case ClientStage::tls_handshake:
       return "TLS handshake";
+    case ClientStage::auth:
+      return "AUTH";
     case ClientStage::rset:
       return "RSET";
     case ClientStage::mail:
@@ -229,8 +234,9 @@ void ClientSession::handle_reply(const ServerReply& reply) {
       k == 4 || k == 5 ||
       (e.stage == ClientStage::greeting || e.stage == ClientStage::starttls ? reply.code == 220
        : e.stage == ClientStage::data                                       ? reply.code == 354
-       : e.stage == ClientStage::quit                                       ? true
-                                                                            : k == 2);
+       : e.stage == ClientStage::auth ? k == 2 || reply.code == 334
+       : e.stage == ClientStage::quit ? true
+                                      : k == 2);
   if (!valid) {
     expects_.push_front(e);  // for the stage named in the reason
     return protocol_error("unexpected reply " + reply.summary(200) + " to " +
@@ -240,7 +246,8 @@ void ClientSession::handle_reply(const ServerReply& reply) {
   // RFC 5321 §3.8: 421 means the server is closing the channel, whatever was asked.
   if (reply.code == 421) return fail_connection(server_result(reply, e.stage), false);
   bool setup = e.stage == ClientStage::greeting || e.stage == ClientStage::ehlo ||
-               e.stage == ClientStage::helo || e.stage == ClientStage::starttls;
+               e.stage == ClientStage::helo || e.stage == ClientStage::starttls ||
+               e.stage == ClientStage::auth;
   if (!setup && !tx_) return protocol_error("internal: reply outside a transaction");
   switch (e.stage) {
     case ClientStage::greeting:
@@ -250,6 +257,8 @@ void ClientSession::handle_reply(const ServerReply& reply) {
       return on_ehlo(reply, e.stage == ClientStage::ehlo);
     case ClientStage::starttls:
       return on_starttls(reply);
+    case ClientStage::auth:
+      return on_auth(reply);
     case ClientStage::rset:
       return on_rset(reply);
     case ClientStage::mail:
@@ -297,6 +306,7 @@ void ClientSession::after_hello() {
                           : "TLS is required for this destination, but TLS is not available";
     return fail_connection(local_result(451, "4.7.4", why, ClientStage::ehlo), true);
   }
+  if (settings_.auth) return start_auth();
   phase_ = Phase::open;
 }
 
@@ -313,7 +323,64 @@ void ClientSession::on_starttls(const ServerReply& reply) {
                                         ClientStage::starttls),
                            true);
   }
-  phase_ = Phase::open;  // opportunistic TLS: carry on in plaintext (RFC 3207 §4.1)
+  // Opportunistic TLS: carry on in plaintext (RFC 3207 §4.1), but never with credentials.
+  if (settings_.auth) return start_auth();
+  phase_ = Phase::open;
+}
+
+// RFC 4954 §4. PLAIN (RFC 4616) goes in one command with the initial response; LOGIN answers
+// the server's two 334 prompts. Nothing secret is written unless TLS is up.
+void ClientSession::start_auth() {
+  if (!tls_active_) {
+    std::string why = !settings_.tls_available ? "TLS is not available"
+                      : caps_.starttls         ? "STARTTLS was refused"
+                                               : "the server does not offer STARTTLS";
+    return fail_connection(local_result(451, "4.7.11",
+                                        "relay requires AUTH but the connection is not "
+                                        "encrypted (" +
+                                            why + "); credentials not sent",
+                                        ClientStage::auth),
+                           true);
+  }
+  if (!caps_.auth_plain && !caps_.auth_login) {
+    return fail_connection(local_result(451, "4.7.0",
+                                        "relay requires AUTH but the server does not offer "
+                                        "AUTH PLAIN or LOGIN",
+                                        ClientStage::auth),
+                           true);
+  }
+  auth_prompts_ = 0;
+  auth_login_ = !caps_.auth_plain;
+  if (auth_login_) return send_command("AUTH LOGIN", ClientStage::auth);
+  const ClientAuth& a = *settings_.auth;
+  std::string message = std::string(1, '\0') + a.user + '\0' + a.password;
+  send_command("AUTH PLAIN " + sasl::encode_base64(message), ClientStage::auth);
+  sodium_memzero(message.data(), message.size());  // the copy on the wire is in out_ only
+}
+
+void ClientSession::on_auth(const ServerReply& reply) {
+  if (reply.klass() == 2) {
+    phase_ = Phase::open;  // 235 2.7.0 (RFC 4954 §6)
+    return;
+  }
+  if (reply.code == 334) {
+    if (!auth_login_ || auth_prompts_ >= 2)
+      return protocol_error("unexpected 334 challenge to AUTH " +
+                            std::string(auth_login_ ? "LOGIN" : "PLAIN"));
+    const ClientAuth& a = *settings_.auth;
+    send_command(sasl::encode_base64(auth_prompts_ == 0 ? a.user : a.password), ClientStage::auth);
+    ++auth_prompts_;
+    return;
+  }
+  if (reply.klass() == 4) return fail_connection(server_result(reply, ClientStage::auth), true);
+  // A 5xx (535 5.7.8 wrong password, 534 5.7.9, 538 5.7.11, 504...) says the relay settings
+  // are wrong, not the message: defer, so that fixing the configuration delivers the mail.
+  std::string enhanced = reply.enhanced.empty() ? "4.7.0" : "4" + reply.enhanced.substr(1);
+  fail_connection(
+      local_result(451, enhanced,
+                   "relay rejected AUTH (mail kept; check the credentials): " + reply.summary(),
+                   ClientStage::auth),
+      true);
 }
 
 void ClientSession::on_tls_started() {

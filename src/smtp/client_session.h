@@ -16,15 +16,18 @@
 // connect, before on_connected()) and an expired timer with on_timeout().
 //
 // Flow: 220 greeting, EHLO (HELO after a 5xx), STARTTLS when offered and the caller can do
-// TLS (then EHLO again), then per message MAIL/RCPT.../DATA or BDAT; PIPELINING (RFC 2920)
-// groups MAIL, every RCPT and DATA in one write; QUIT when the caller asks and all submitted
-// messages are done.
+// TLS (then EHLO again), AUTH PLAIN (else LOGIN) when credentials are set, then per message
+// MAIL/RCPT.../DATA or BDAT; PIPELINING (RFC 2920) groups MAIL, every RCPT and DATA in one write;
+// QUIT when the caller asks and all submitted messages are done.
 //
 // Invariants:
 //  - every submit() gets exactly one MessageDone, with one result per recipient, whatever the
 //    server does (garbage, overlong replies, silence, disconnects, 421, failed TLS): failures
 //    Herald detects are local results, 4.x.x (deferred) unless they are permanent (SIZE 5.3.4,
 //    SMTPUTF8 5.6.7, unusable address 5.1.3/5.1.7); server replies are passed on as they are;
+//  - credentials are sent only after a completed TLS handshake; every AUTH failure (no TLS, no
+//    usable mechanism, 4xx, and 5xx too: a rejected password is a configuration problem, the
+//    mail is kept) is a 4.x.x local result quoting the server's reply, never the secret;
 //  - Close is emitted at most once (always by the time on_closed() returns); afterwards the
 //    session ignores input;
 //  - memory is bounded (ReplyParser bounds replies; the body is copied once, into its Send);
@@ -61,8 +64,17 @@ struct ClientTimeouts {
   std::chrono::seconds data_end{600};    // §4.5.3.2.6 DATA termination (and BDAT LAST): 10 min
 };
 
+// Credentials for a relay that wants SMTP AUTH (RFC 4954). They are only ever written to an
+// encrypted connection, and no result text, reason or diagnostic ever contains the password.
+struct ClientAuth {
+  std::string user;
+  std::string password;
+  bool operator==(const ClientAuth&) const = default;
+};
+
 struct ClientSettings {
   std::string helo_name = "localhost";  // our host name for EHLO/HELO
+  std::optional<ClientAuth> auth;       // AUTH after (STARTTLS and) EHLO; needs TLS
   bool require_tls = false;             // route policy: deliver only over STARTTLS (else 4.7.4)
   bool tls_available = true;            // the caller can run a TLS handshake
   bool use_chunking = false;            // BDAT instead of DATA when CHUNKING is offered (RFC 3030)
@@ -88,6 +100,7 @@ enum class ClientStage {
   helo,
   starttls,
   tls_handshake,
+  auth,
   rset,
   mail,
   rcpt,
@@ -199,6 +212,8 @@ class ClientSession {
   void on_ehlo(const ServerReply& reply, bool esmtp);
   void after_hello();
   void on_starttls(const ServerReply& reply);
+  void start_auth();
+  void on_auth(const ServerReply& reply);
   void advance();
   void send_command(std::string line, ClientStage stage, std::size_t rcpt = 0);
   void send_quit();
@@ -227,6 +242,9 @@ class ClientSession {
   ReplyParser parser_;
   Capabilities caps_;
   bool tls_active_ = false;
+  // AUTH progress: 334 prompts answered so far, and whether it is LOGIN (else PLAIN).
+  int auth_prompts_ = 0;
+  bool auth_login_ = false;
   bool quit_requested_ = false;
   bool ready_emitted_ = false;
   bool needs_rset_ = false;  // a MAIL was accepted but its transaction did not complete

@@ -191,6 +191,11 @@ Capabilities parse_capabilities(const ServerReply& ehlo_reply) {
     std::size_t sp = line.find(' ');
     std::string keyword(line.substr(0, sp));
     for (char& c : keyword) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    // Pre-RFC 4954 servers (old Exchange, some appliances) write "AUTH=LOGIN PLAIN".
+    if (keyword.starts_with("AUTH=")) {
+      sp = 4;
+      keyword = "AUTH";
+    }
     std::string_view param = sp == std::string_view::npos ? "" : line.substr(sp + 1);
     if (keyword == "PIPELINING") {
       caps.pipelining = true;
@@ -210,6 +215,16 @@ Capabilities parse_capabilities(const ServerReply& ehlo_reply) {
       std::uint64_t n = 0;
       auto [end, ec] = std::from_chars(param.data(), param.data() + param.size(), n);
       caps.size_limit = ec == std::errc{} && end == param.data() + param.size() ? n : 0;
+    } else if (keyword == "AUTH") {
+      // RFC 4954 §3: space-separated SASL mechanism names, case-insensitive.
+      for (std::size_t at = 0; at < param.size();) {
+        std::size_t next = std::min(param.find(' ', at), param.size());
+        std::string mech(param.substr(at, next - at));
+        for (char& c : mech) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        caps.auth_plain = caps.auth_plain || mech == "PLAIN";
+        caps.auth_login = caps.auth_login || mech == "LOGIN";
+        at = next + 1;
+      }
     }
   }
   return caps;

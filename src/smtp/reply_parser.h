@@ -79,6 +79,8 @@ struct Capabilities {
   bool enhanced_status_codes = false;  // RFC 2034
   bool size = false;                   // RFC 1870: the SIZE keyword was present
   std::uint64_t size_limit = 0;        // its value; 0 = no fixed limit
+  bool auth_plain = false;             // RFC 4954 "AUTH ... PLAIN ..." (RFC 4616)
+  bool auth_login = false;             // ... "LOGIN" (draft-murchison-sasl-login)
 };
 Capabilities parse_capabilities(const ServerReply& ehlo_reply);
 

@@ -24,7 +24,11 @@ Modes:
                   the end of DATA, counted per listener. "rcpt_delay": seconds to wait before
                   answering each RCPT (to act while a delivery is in flight). "idle_timeout":
                   seconds of client silence after which the server closes the connection
-                  (without a word, as aiosmtpd does).
+                  (without a word, as aiosmtpd does). "auth": {"user": ..., "password": ...,
+                  "exclude": ["PLAIN"]} makes the listener a relay that requires SMTP AUTH
+                  (offered only after STARTTLS, so it needs "starttls"; MAIL before AUTH gets
+                  530); "exclude" hides mechanisms. Each attempt is logged to commands.log as
+                  "AUTH <mechanism> user=<login> -> ok|failed" (never the password).
   close_at_banner accepts the connection and closes it without a word.
   banner          sends the line in "banner" (e.g. "421 4.3.2 busy") and closes.
   garbage_banner  sends bytes that are not an SMTP reply instead of the 220 greeting.
@@ -41,7 +45,8 @@ Output, per listener <dir>/<name>/:
   commands.log     every command line received (plain-text ones; DATA lines are not logged)
   new/<n>.eml      each accepted message as received (maildir style: written in tmp/, then
                    renamed), with new/<n>.json beside it, written first:
-                   {"mail_from", "rcpt_tos", "helo", "tls" (cipher tuple or null), "peer"}
+                   {"mail_from", "rcpt_tos", "helo", "tls" (cipher tuple or null), "peer",
+                    "auth_user" (the authenticated login, or null)}
 When every listener is bound, <dir>/ready is written: {"port": <the shared port>}.
 Stops on SIGTERM/SIGINT.
 """
@@ -54,7 +59,7 @@ import ssl
 import sys
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 MAX_WAIT = 600  # no connection is held longer than this (bounded cleanup)
 
@@ -103,6 +108,7 @@ class Listener:
             "helo": session.host_name,
             "tls": list(session.ssl["cipher"]) if session.ssl and session.ssl.get("cipher") else None,
             "peer": session.peer[0] if session.peer else None,
+            "auth_user": auth_login(session),
         }
         for ext, data in ((".json", json.dumps(meta).encode()), (".eml", envelope.original_content)):
             tmp = self.dir / "tmp" / (base + ext)
@@ -111,6 +117,27 @@ class Listener:
                 f.flush()
                 os.fsync(f.fileno())
             os.rename(tmp, self.dir / "new" / (base + ext))
+
+
+def auth_login(session):
+    data = getattr(session, "auth_data", None) if session.authenticated else None
+    return data.login.decode("utf-8", "replace") if data is not None else None
+
+
+def authenticator_for(listener):
+    """aiosmtpd authenticator checking the listener's "auth" user and password."""
+    want = listener.spec["auth"]
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login.decode("utf-8", "replace") == want["user"]
+              and auth_data.password.decode("utf-8", "replace") == want["password"])
+        login = auth_data.login.decode("utf-8", "replace") if isinstance(
+            auth_data, LoginPassword) else "?"
+        listener.log("commands.log", f"AUTH {mechanism} user={login} -> {'ok' if ok else 'failed'}")
+        return AuthResult(success=ok, auth_data=auth_data if ok else None, handled=False)
+
+    return authenticate
 
 
 class Handler:
@@ -282,7 +309,13 @@ async def bind_all(config, listeners, loop):
                 p = l.spec.get("port", port)
                 if l.spec["mode"] == "smtp":
                     def factory(l=l):
+                        auth = l.spec.get("auth")
+                        auth_args = dict(
+                            authenticator=authenticator_for(l), auth_required=True,
+                            auth_require_tls=True,
+                            auth_exclude_mechanism=auth.get("exclude", [])) if auth else {}
                         return ScriptedSMTP(l, Handler(l), hostname=f"{l.name}.mx.test",
+                                            **auth_args,
                                             ident="scripted",
                                             tls_context=ctx if l.spec.get("starttls") else None,
                                             enable_SMTPUTF8=True, decode_data=False,

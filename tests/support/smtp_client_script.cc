@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sasl/sasl_mechanisms.h"
+
 namespace herald::smtp::testing {
 namespace {
 
@@ -46,6 +48,7 @@ class Driver {
     s.tls_available = c.options.tls_available;
     s.use_chunking = c.options.chunking;
     s.use_pipelining = c.options.pipelining;
+    s.auth = c.options.auth;
     session_.emplace(s);
   }
 
@@ -92,6 +95,7 @@ class Driver {
       } else if (std::holds_alternative<client::StartTls>(*a)) {
         ++tls_pending_;
       } else if (auto* d = std::get_if<client::MessageDone>(&*a)) {
+        check_no_secret(*d);
         dones_.push_back(*d);
       } else if (std::holds_alternative<client::Ready>(*a)) {
         ++readies_;
@@ -99,6 +103,17 @@ class Driver {
         ++closes_;
       }
     }
+  }
+
+  // The password, its base64 form and the AUTH PLAIN blob must not leak into any result.
+  void check_no_secret(const client::MessageDone& d) {
+    if (!case_.options.auth) return;
+    const ClientAuth& a = *case_.options.auth;
+    std::string blob = std::string(1, '\0') + a.user + '\0' + a.password;
+    for (const RecipientResult& r : d.results)
+      for (const std::string& secret :
+           {a.password, sasl::encode_base64(a.password), sasl::encode_base64(blob)})
+        if (r.text.find(secret) != std::string::npos) fail("result text leaks a secret: " + r.text);
   }
 
   void deliver() {

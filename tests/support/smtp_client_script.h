@@ -22,9 +22,12 @@
 //   close            a Close was emitted (consumed)
 //   timeout-is <s>   current_timeout() is <s> seconds
 //   tls-active yes|no
+// With Options::auth, every MessageDone is checked: no result text may contain the password,
+// its base64 form or the AUTH PLAIN blob.
 // At the end nothing emitted may be left unmatched.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -39,6 +42,7 @@ struct Options {
   bool tls_available = true;
   bool chunking = false;
   bool pipelining = true;
+  std::optional<ClientAuth> auth;  // the password may appear in no result text (checked)
 };
 
 struct Case {

@@ -69,6 +69,9 @@ TEST(ConfigTable, KindsMatchMembersAndIntegerBoundsFit) {
       case Kind::listeners:
         EXPECT_TRUE(std::holds_alternative<Slot<std::vector<Listener>>>(e.slot));
         break;
+      case Kind::routes:
+        EXPECT_TRUE(std::holds_alternative<Slot<std::vector<Route>>>(e.slot));
+        break;
       case Kind::choice:
         EXPECT_FALSE(e.spec.choices.empty());
         [[fallthrough]];
@@ -113,6 +116,12 @@ TEST(ConfigTable, StringLengthEdges) {
       std::string text = std::string(e.key) + " = " + value + "\n";
       if (e.key == "tls.cert" && n > 0) text += "tls.key = " + value + "\n";
       if (e.key == "tls.key" && n > 0) text += "tls.cert = " + value + "\n";
+      // The relay's AUTH keys need each other and a relay.
+      if (e.key.starts_with("delivery.relay_auth_") && n > 0)
+        text += "delivery.relay = \"r.example:25\"\n" +
+                std::string(e.key.ends_with("_user") ? "delivery.relay_auth_password_file"
+                                                     : "delivery.relay_auth_user") +
+                " = \"x\"\n";
       return load_string(text);
     };
     auto shortest = with_partner(static_cast<std::size_t>(e.spec.min));
