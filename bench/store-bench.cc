@@ -40,9 +40,11 @@ struct Options {
   bool background_checkpoints = true;  // the server's setting, where this tree has it
 };
 
-// The server's store settings, as far as this tree knows them (C++20: the field may not exist).
-store::SqliteOptions server_options(const Options& o) {
-  store::SqliteOptions so;
+// The server's store settings, as far as this tree knows them: older trees lack the field, so
+// the check has to be in a template for the requires-expression to be a soft test.
+template <class SqliteOptions>
+SqliteOptions server_options(const Options& o) {
+  SqliteOptions so;
   if constexpr (requires { so.background_checkpoints; })
     so.background_checkpoints = o.background_checkpoints;
   return so;
@@ -72,7 +74,7 @@ void run(const Options& o, const char* name,
   fs::remove_all(dir);
   fs::create_directories(dir);
   {
-    auto st = store::open_sqlite(dir / "herald.db", server_options(o));
+    auto st = store::open_sqlite(dir / "herald.db", server_options<store::SqliteOptions>(o));
     if (!st) {
       std::fprintf(stderr, "store-bench: %s\n", st.error().message.c_str());
       std::exit(1);

@@ -153,6 +153,11 @@ int Connection::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
 }
 
 Result<void> Connection::set_wal_hook(std::function<void(int)> hook) {
+  if (!hook) {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    wal_hook_.reset();
+    return {};
+  }
   // Documents the intent (and stays in force if the hook is ever removed); sqlite3_wal_hook
   // then replaces the auto-checkpoint callback altogether.
   if (auto r = exec("PRAGMA wal_autocheckpoint=0"); !r) return r;

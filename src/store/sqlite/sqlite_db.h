@@ -106,6 +106,7 @@ class Connection {
 
   // Replaces SQLite's automatic checkpoint after commits (wal_autocheckpoint, which is itself a
   // WAL hook) with `hook(frames in the WAL)`, called on the committing thread after each commit.
+  // An empty hook unregisters it (automatic checkpoints stay off).
   Result<void> set_wal_hook(std::function<void(int)> hook);
   Result<CheckpointResult> checkpoint(CheckpointMode mode);
 

@@ -26,7 +26,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
   if (options.background_checkpoints) {
     auto checkpointer = Connection::open(file, options.busy_timeout_ms);
     if (!checkpointer) return checkpointer.error();
-    connections.checkpointer = std::move(*checkpointer);
+    connections.checkpointer.emplace(std::move(*checkpointer));
   }
   return std::unique_ptr<Store>(new SqliteStore(std::move(connections), *version, file, options));
 }
@@ -72,6 +72,7 @@ SqliteStore::SqliteStore(Connections connections, int version, const std::filesy
 
 SqliteStore::~SqliteStore() {
   if (!checkpointer_) return;
+  (void)writer_.set_wal_hook({});  // the hook points at the checkpointer
   // Final checkpoint: the store is closing, so no write is in flight.
   if (auto r = checkpointer_->stop(); !r) spdlog::warn("store: {}", r.error().message);
 }
