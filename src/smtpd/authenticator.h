@@ -5,7 +5,9 @@
 //      cached point read on a connection of its own, microseconds);
 //   3. the verification cache (a keyed hash of user, password and stored hash): a hit answers
 //      right there, on the strand, with no hop to the worker pool;
-//   4. otherwise argon2id verification on the worker pool, never on the I/O threads.
+//   4. otherwise argon2id verification on the worker pool, never on the I/O threads; the cache
+//      is asked once more there, so sessions that missed at the same moment (a cold cache)
+//      queue behind one argon2id run instead of each paying for one.
 // The stored hash is read for every AUTH, so a password changed or a sender removed by another
 // process (`herald sender password`, which only writes the database) takes effect at the next
 // AUTH: the new hash misses the cache by construction. No cheaper cross-process signal exists
@@ -13,8 +15,10 @@
 // An unknown user costs the same argon2id work as a wrong password (no user enumeration).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -33,6 +37,9 @@ class Authenticator {
   boost::asio::awaitable<smtp::AuthOutcome> verify(std::string ip, std::string user,
                                                    std::string password);
 
+  // argon2id verifications of stored hashes so far (cache misses that reached step 4).
+  std::uint64_t verifications() const { return verifications_.load(); }
+
  private:
   using Lookup = Result<std::optional<store::Sender>>;
   // Step 3: the outcome when the cache can answer, without any waiting; nullopt otherwise.
@@ -45,6 +52,7 @@ class Authenticator {
   sasl::AuthThrottle& throttle_;
   boost::asio::thread_pool& workers_;
   std::string dummy_hash_;  // verified against for unknown users, to equalize timing
+  std::atomic<std::uint64_t> verifications_{0};
 };
 
 }  // namespace herald::smtpd

@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <optional>
+#include <vector>
 
 #include "sasl/password_hash.h"
 #include "support/temp_dir.h"
@@ -92,6 +93,22 @@ TEST_F(AuthenticatorTest, CacheHitIsAnsweredWithoutTheWorkerPool) {
   ASSERT_TRUE(again) << "a cached AUTH waited for the (blocked) worker pool";
   EXPECT_EQ(again->status, AuthStatus::ok);
   EXPECT_EQ(again->canonical_user, kUser);
+}
+
+TEST_F(AuthenticatorTest, SimultaneousColdMissesPayArgon2idOnce) {
+  // 20 connections AUTH at the same moment on an empty cache: all miss on their strands, then
+  // queue on the worker pool, where only the first verifies and the rest find its cache entry.
+  block_workers();
+  std::vector<Pending> pending;
+  for (int i = 0; i < 20; ++i) pending.push_back(start(kUser, kOld));
+  EXPECT_FALSE(wait(pending.front(), 200ms));
+  unblock_workers();
+  for (const auto& p : pending) {
+    auto out = wait(p);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->status, AuthStatus::ok);
+  }
+  EXPECT_EQ(auth_->verifications(), 1u);
 }
 
 TEST_F(AuthenticatorTest, MissesStillGoToTheWorkerPool) {
