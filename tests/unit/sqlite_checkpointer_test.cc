@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "store/store.h"
 #include "support/temp_dir.h"
@@ -94,6 +95,31 @@ TEST_F(CheckpointerTest, PassiveBelowTheLimitTruncateAboveIt) {
   EXPECT_EQ(file_size_or_zero(wal()), 0u);
   EXPECT_EQ(cp->truncate_runs(), 1u);
   EXPECT_EQ(rows(), 24);
+}
+
+TEST_F(CheckpointerTest, RestartReusesTheWalFromItsStartWithoutGrowingIt) {
+  CheckpointPolicy policy;
+  policy.restart_frames = 100;
+  auto cp = make(policy);
+  std::vector<int> seen;
+  ASSERT_TRUE(writer_->set_wal_hook([&](int frames) { seen.push_back(frames); }));
+  write(1, 100 * 1024);  // ~26 frames
+  auto r = cp->run_once();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->restarted);  // below restart_frames
+  write(4, 100 * 1024);        // ~130 frames in all
+  const auto size = file_size_or_zero(wal());
+  r = cp->run_once();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->restarted);
+  EXPECT_FALSE(r->truncated);
+  EXPECT_EQ(cp->restart_runs(), 1u);
+  seen.clear();
+  write(1, 10 * 1024);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_LT(seen[0], 10);                     // the commit went to the start of the WAL...
+  EXPECT_EQ(file_size_or_zero(wal()), size);  // ...overwriting it: the file did not grow
+  EXPECT_EQ(rows(), 6);
 }
 
 TEST_F(CheckpointerTest, TruncateWaitsForTheWriterInsteadOfFailing) {

@@ -51,25 +51,29 @@ Result<Checkpointer::Round> Checkpointer::run_once() {
   if (!passive) return passive.error();
   passive_runs_++;
   if (passive->wal_frames >= 0) frames_at_checkpoint_ = passive->wal_frames;
-  Round round{*passive, false};
+  Round round{*passive, false, false};
   std::error_code ec;
   auto size = std::filesystem::file_size(wal_file_, ec);
-  if (!ec && size > policy_.wal_limit_bytes) {
-    auto t = truncate();
-    if (!t) return t.error();
-    round.truncated = *t;
-  }
+  CheckpointMode mode = CheckpointMode::passive;
+  if (!ec && size > policy_.wal_limit_bytes)
+    mode = CheckpointMode::truncate;
+  else if (passive->wal_frames >= policy_.restart_frames)
+    mode = CheckpointMode::restart;
+  if (mode == CheckpointMode::passive) return round;
+  auto done = locked_checkpoint(mode);
+  if (!done) return done.error();
+  (mode == CheckpointMode::truncate ? round.truncated : round.restarted) = *done;
   return round;
 }
 
-Result<bool> Checkpointer::truncate() {
+Result<bool> Checkpointer::locked_checkpoint(CheckpointMode mode) {
   // The in-process writer waits here, on the mutex, for the few milliseconds this takes (the
   // PASSIVE round just before copied most of the WAL already).
   std::lock_guard writer(writer_mutex_);
-  auto r = connection_.checkpoint(CheckpointMode::truncate);
+  auto r = connection_.checkpoint(mode);
   if (!r) return r.error();
   if (r->busy) return false;  // a reader or another process in the way: next round
-  truncate_runs_++;
+  (mode == CheckpointMode::truncate ? truncate_runs_ : restart_runs_)++;
   frames_at_checkpoint_ = 0;
   return true;
 }
@@ -83,7 +87,7 @@ Result<void> Checkpointer::stop() {
   }
   if (thread_.joinable()) thread_.join();
   std::lock_guard run(run_mutex_);
-  auto t = truncate();
+  auto t = locked_checkpoint(CheckpointMode::truncate);
   if (!t) return t.error();
   if (!*t) return make_error("store checkpoint at shutdown was busy; the WAL is kept");
   return {};

@@ -168,8 +168,9 @@ Result<void> Connection::set_wal_hook(std::function<void(int)> hook) {
 
 Result<CheckpointResult> Connection::checkpoint(CheckpointMode mode) {
   CheckpointResult out;
-  int sqlite_mode =
-      mode == CheckpointMode::passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE;
+  int sqlite_mode = mode == CheckpointMode::passive   ? SQLITE_CHECKPOINT_PASSIVE
+                    : mode == CheckpointMode::restart ? SQLITE_CHECKPOINT_RESTART
+                                                      : SQLITE_CHECKPOINT_TRUNCATE;
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, sqlite_mode, &out.wal_frames, &out.checkpointed);
   if (rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
     out.busy = true;

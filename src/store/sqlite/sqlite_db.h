@@ -82,7 +82,7 @@ struct CheckpointResult {
   int checkpointed = 0;  // of those, how many are now copied into the database file
 };
 
-enum class CheckpointMode { passive, truncate };
+enum class CheckpointMode { passive, restart, truncate };
 
 class Connection {
  public:
