@@ -115,6 +115,7 @@ int run_server(const config::Config& cfg) {
   if (fec) return fail(make_error("data_dir " + cfg.data_dir + " is not usable: " + fec.message()));
   store::SqliteOptions so;
   so.busy_timeout_ms = cfg.store.busy_timeout_ms;
+  so.background_checkpoints = true;  // no group commit pays for a WAL checkpoint
   auto store = store::open_sqlite(std::filesystem::path(cfg.data_dir) / "herald.db", so);
   if (!store) return fail(store.error());
 
@@ -130,7 +131,7 @@ int run_server(const config::Config& cfg) {
 
   unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
-  asio::thread_pool workers(std::max(2u, threads));  // argon2id and store reads for AUTH
+  asio::thread_pool workers(std::max(2u, threads));  // argon2id for AUTH cache misses
   spool::Spool spool(**store);
   sasl::AuthCache cache(std::chrono::seconds(cfg.smtp.auth_cache_ttl), 10000);
   sasl::AuthThrottle throttle(cfg.smtp.auth_max_failures,

@@ -114,6 +114,8 @@ class Store {
   virtual Result<void> remove_domain(std::string_view name, bool with_senders) = 0;
 
   virtual Result<void> add_sender(const Sender&) = 0;
+  // Called on the SMTP sessions' I/O threads for every AUTH (smtpd/authenticator.h): must be a
+  // cheap indexed read that never waits behind other queries.
   virtual Result<std::optional<Sender>> find_sender(std::string_view address) = 0;
   virtual Result<std::vector<Sender>> list_senders() = 0;
   virtual Result<void> remove_sender(std::string_view address) = 0;
@@ -154,6 +156,12 @@ class Store {
 
 struct SqliteOptions {
   std::uint32_t busy_timeout_ms = 5000;
+  // The server's setting: WAL checkpoints on a background thread instead of inside the COMMIT
+  // that crosses SQLite's threshold (store/sqlite/sqlite_checkpointer.h). Off for short-lived
+  // users such as the CLI, which keep SQLite's automatic checkpoints.
+  bool background_checkpoints = false;
+  std::uint32_t checkpoint_interval_ms = 1000;  // a PASSIVE checkpoint at least this often
+  std::uint64_t wal_limit_bytes = 64ull << 20;  // above it, TRUNCATE the WAL
 };
 
 // Opens (creating if needed) the embedded store and applies pending migrations.

@@ -80,3 +80,19 @@ run herald events --kind sender_mismatch
 expect_rc "herald events --kind sender_mismatch" 0
 expect_eq "herald events --kind sender_mismatch: lines" 3 "$(grep -c 'sender_mismatch  127.0.0.1' <<<"$OUT")"
 expect_not_contains "no password in events" "$events" "$PASSWORD"
+
+step "a password changed by the CLI (another process) applies at the next AUTH, cached or not"
+for i in 1 2; do  # the second AUTH is answered from the verification cache
+  smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 \
+    "authplain:$SENDER:$PASSWORD" "expect:235 2.7.0" send:QUIT expect:221
+done
+NEW_PASSWORD="Changed34CDxy"
+run set_password "$SENDER" "$NEW_PASSWORD"
+expect_rc "herald sender password (server running)" 0
+smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 \
+  "authplain:$SENDER:$PASSWORD" "expect:535 5.7.8" "authplain:$SENDER:$NEW_PASSWORD" \
+  "expect:235 2.7.0" send:QUIT expect:221
+run herald sender remove "$SENDER"
+expect_rc "herald sender remove (server running)" 0
+smtpchat "$PORT_IMPLICIT" implicit expect:220 "send:EHLO client.test" expect:250 \
+  "authplain:$SENDER:$NEW_PASSWORD" "expect:535 5.7.8" send:QUIT expect:221

@@ -1,6 +1,8 @@
 // Accounts part of the SQLite store: domains and sender addresses, and opening the store.
 #include "store/sqlite/sqlite_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include "store/sqlite/migrations.h"
 
 namespace herald::store {
@@ -17,12 +19,63 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
   if (!version) return make_error("store " + file.string() + ": " + version.error().message);
   auto reader = Connection::open(file, options.busy_timeout_ms);
   if (!reader) return reader.error();
-  return std::unique_ptr<Store>(new SqliteStore(std::move(*writer), std::move(*reader), *version));
+  auto credentials = Connection::open(file, options.busy_timeout_ms);
+  if (!credentials) return credentials.error();
+  SqliteStore::Connections connections{std::move(*writer), std::move(*reader),
+                                       std::move(*credentials), std::nullopt};
+  if (options.background_checkpoints) {
+    auto checkpointer = Connection::open(file, options.busy_timeout_ms);
+    if (!checkpointer) return checkpointer.error();
+    connections.checkpointer.emplace(std::move(*checkpointer));
+  }
+  return std::unique_ptr<Store>(new SqliteStore(std::move(connections), *version, file, options));
 }
 
 }  // namespace herald::store
 
 namespace herald::store::sqlite {
+
+namespace {
+
+// Columns: address, domain, type, password_hash, created_at, password_changed_at, bounces.
+Sender read_sender(const Statement& s) {
+  return Sender{s.text(0),
+                s.text(1),
+                sender_type_from_string(s.text(2)).value_or(SenderType::triggered),
+                s.text(3),
+                s.integer(4),
+                s.optional_integer(5),
+                s.integer(6) != 0};
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(Connections connections, int version, const std::filesystem::path& file,
+                         const SqliteOptions& options)
+    : writer_(std::move(connections.writer)),
+      reader_(std::move(connections.reader)),
+      credentials_(std::move(connections.credentials)),
+      version_(version) {
+  if (!connections.checkpointer) return;
+  CheckpointPolicy policy;
+  policy.interval = std::chrono::milliseconds(options.checkpoint_interval_ms);
+  policy.wal_limit_bytes = options.wal_limit_bytes;
+  checkpointer_ = std::make_unique<Checkpointer>(std::move(*connections.checkpointer),
+                                                 std::filesystem::path(file.string() + "-wal"),
+                                                 write_mutex_, policy);
+  // Only wakes the checkpointer: the COMMIT that calls it never copies pages itself.
+  auto hooked =
+      writer_.set_wal_hook([cp = checkpointer_.get()](int frames) { cp->on_commit(frames); });
+  if (!hooked) spdlog::warn("store: keeping automatic checkpoints: {}", hooked.error().message);
+  checkpointer_->start();
+}
+
+SqliteStore::~SqliteStore() {
+  if (!checkpointer_) return;
+  (void)writer_.set_wal_hook({});  // the hook points at the checkpointer
+  // Final checkpoint: the store is closing, so no write is in flight.
+  if (auto r = checkpointer_->stop(); !r) spdlog::warn("store: {}", r.error().message);
+}
 
 Result<void> SqliteStore::add_domain(const Domain& d) {
   std::lock_guard lock(write_mutex_);
@@ -123,22 +176,21 @@ Result<std::vector<Sender>> SqliteStore::select_senders(std::string_view where,
   auto st = reader_.prepare(sql);
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
-  return st->collect([](const Statement& s) {
-    return Sender{s.text(0),
-                  s.text(1),
-                  sender_type_from_string(s.text(2)).value_or(SenderType::triggered),
-                  s.text(3),
-                  s.integer(4),
-                  s.optional_integer(5),
-                  s.integer(6) != 0};
-  });
+  return st->collect([](const Statement& s) { return read_sender(s); });
 }
 
 Result<std::optional<Sender>> SqliteStore::find_sender(std::string_view address) {
-  auto rows = select_senders("WHERE address = ?1", address);
-  if (!rows) return rows.error();
-  if (rows->empty()) return std::optional<Sender>();
-  return std::optional<Sender>(std::move(rows->front()));
+  // Every AUTH: a cached statement on its own connection (see the class comment).
+  std::lock_guard lock(credentials_mutex_);
+  auto st = credentials_.cached(
+      "SELECT address, domain, type, password_hash, created_at, password_changed_at, bounces "
+      "FROM senders WHERE address = ?1");
+  if (!st) return st.error();
+  st->bind(1, address);
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<Sender>();
+  return std::optional<Sender>(read_sender(*st));
 }
 
 Result<std::vector<Sender>> SqliteStore::list_senders() {

@@ -1,9 +1,14 @@
-// The embedded Store backend. Two connections: writes (serialized, synchronous=FULL) and reads
-// (WAL lets them run while a write commits), each behind its own mutex. Private to store/.
+// The embedded Store backend. Three connections, each behind its own mutex: writes (serialized,
+// synchronous=FULL), reads (WAL lets them run while a write commits), and credential lookups
+// (find_sender, on the AUTH path of the I/O threads, so it never queues behind a long log
+// query). With background checkpoints, a Checkpointer with a fourth connection owns the WAL
+// checkpoints and the writer never runs one. Private to store/.
 #pragma once
 
+#include <memory>
 #include <mutex>
 
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
@@ -11,8 +16,15 @@ namespace herald::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(Connection writer, Connection reader, int version)
-      : writer_(std::move(writer)), reader_(std::move(reader)), version_(version) {}
+  struct Connections {
+    Connection writer;
+    Connection reader;
+    Connection credentials;
+    std::optional<Connection> checkpointer;  // set: background checkpoints
+  };
+  SqliteStore(Connections connections, int version, const std::filesystem::path& file,
+              const SqliteOptions& options);
+  ~SqliteStore() override;
 
   int schema_version() override { return version_; }
 
@@ -62,7 +74,10 @@ class SqliteStore final : public Store {
   Connection writer_;
   std::mutex read_mutex_;
   Connection reader_;
+  std::mutex credentials_mutex_;
+  Connection credentials_;
   int version_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // null: SQLite's automatic checkpoints
 };
 
 }  // namespace herald::store::sqlite

@@ -8,11 +8,11 @@ Result<void> SqliteStore::accept_messages(std::span<const NewMessage> batch) {
   std::lock_guard lock(write_mutex_);
   auto tx = Transaction::begin(writer_);
   if (!tx) return tx.error();
-  auto msg = writer_.prepare(
+  auto msg = writer_.cached(
       "INSERT INTO messages(queue_id, message_id, sender, auth_user, subject, client_ip, helo, "
       "size, body, accepted_at) VALUES(?,?,?,?,?,?,?,?,?,?) RETURNING id");
   if (!msg) return msg.error();
-  auto rcpt = writer_.prepare(
+  auto rcpt = writer_.cached(
       "INSERT INTO recipients(message, recipient, domain, status, next_attempt_at, updated_at) "
       "VALUES(?1, ?2, lower(substr(?2, instr(?2, '@') + 1)), 'queued', ?3, ?4)");
   if (!rcpt) return rcpt.error();
@@ -39,7 +39,7 @@ Result<void> SqliteStore::record_events(std::span<const Event> events) {
   std::lock_guard lock(write_mutex_);
   auto tx = Transaction::begin(writer_);
   if (!tx) return tx.error();
-  auto st = writer_.prepare(
+  auto st = writer_.cached(
       "INSERT INTO events(at, kind, queue_id, recipient, client_ip, user, detail) "
       "VALUES(?,?,?,?,?,?,?)");
   if (!st) return st.error();

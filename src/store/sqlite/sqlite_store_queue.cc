@@ -71,8 +71,8 @@ Result<std::vector<PendingRecipient>> SqliteStore::load_pending() {
 Result<std::vector<PendingRecipient>> SqliteStore::load_queued_after(std::int64_t after,
                                                                      std::uint32_t limit) {
   std::lock_guard lock(read_mutex_);
-  auto st = reader_.prepare(std::string(kPendingColumns) +
-                            "WHERE r.id > ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2");
+  auto st = reader_.cached(std::string(kPendingColumns) +
+                           "WHERE r.id > ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2");
   if (!st) return st.error();
   st->bind(1, after).bind(2, static_cast<std::int64_t>(limit));
   return st->collect([](const Statement& s) { return read_pending(s); });
@@ -98,11 +98,11 @@ Result<void> SqliteStore::record_attempts(std::span<const AttemptRecord> attempt
   if (!tx) return tx.error();
   // Only a recipient still waiting is updated: a `queue delete` or `hold` that happened while
   // the attempt ran wins over a deferral (but a delivery is always recorded).
-  auto upd = writer_.prepare(
+  auto upd = writer_.cached(
       "UPDATE recipients SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
       "last_response = ?4, updated_at = ?5 WHERE id = ?1 "
       "AND (status IN ('queued', 'deferred') OR ?2 = 'delivered')");
-  auto ins = writer_.prepare(
+  auto ins = writer_.cached(
       "INSERT INTO attempts(recipient, at, outcome, status, mx_host, ip, tls, response, "
       "duration_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
       "WHERE EXISTS (SELECT 1 FROM recipients WHERE id = ?1)");

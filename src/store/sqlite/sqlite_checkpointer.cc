@@ -1,0 +1,96 @@
+#include "store/sqlite/sqlite_checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace herald::store::sqlite {
+
+Checkpointer::Checkpointer(Connection connection, std::filesystem::path wal_file,
+                           std::mutex& writer_mutex, CheckpointPolicy policy)
+    : connection_(std::move(connection)),
+      wal_file_(std::move(wal_file)),
+      writer_mutex_(writer_mutex),
+      policy_(policy) {
+  connection_.set_busy_timeout(policy_.truncate_busy_ms);
+}
+
+Checkpointer::~Checkpointer() {
+  if (auto r = stop(); !r) spdlog::warn("final store checkpoint failed: {}", r.error().message);
+}
+
+void Checkpointer::start() {
+  std::lock_guard lock(state_mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Checkpointer::on_commit(int frames) {
+  // Runs inside the writer's COMMIT: an atomic or two, and a notify at most once per round.
+  int base = frames_at_checkpoint_.load(std::memory_order_relaxed);
+  int fresh = frames >= base ? frames - base : frames;  // fewer: the WAL restarted
+  if (fresh < policy_.wake_frames) return;
+  if (wake_pending_.exchange(true)) return;
+  std::lock_guard lock(state_mutex_);
+  wake_.notify_one();
+}
+
+void Checkpointer::run() {
+  std::unique_lock lock(state_mutex_);
+  for (;;) {
+    wake_.wait_for(lock, policy_.interval, [&] { return stopping_ || wake_pending_.load(); });
+    if (stopping_) return;
+    wake_pending_ = false;
+    lock.unlock();
+    if (auto r = run_once(); !r) spdlog::warn("store checkpoint failed: {}", r.error().message);
+    lock.lock();
+  }
+}
+
+Result<Checkpointer::Round> Checkpointer::run_once() {
+  std::lock_guard run(run_mutex_);
+  auto passive = connection_.checkpoint(CheckpointMode::passive);
+  if (!passive) return passive.error();
+  passive_runs_++;
+  if (passive->wal_frames >= 0) frames_at_checkpoint_ = passive->wal_frames;
+  Round round{*passive, false, false};
+  std::error_code ec;
+  auto size = std::filesystem::file_size(wal_file_, ec);
+  CheckpointMode mode = CheckpointMode::passive;
+  if (!ec && size > policy_.wal_limit_bytes)
+    mode = CheckpointMode::truncate;
+  else if (passive->wal_frames >= policy_.restart_frames)
+    mode = CheckpointMode::restart;
+  if (mode == CheckpointMode::passive) return round;
+  auto done = locked_checkpoint(mode);
+  if (!done) return done.error();
+  (mode == CheckpointMode::truncate ? round.truncated : round.restarted) = *done;
+  return round;
+}
+
+Result<bool> Checkpointer::locked_checkpoint(CheckpointMode mode) {
+  // The in-process writer waits here, on the mutex, for the few milliseconds this takes (the
+  // PASSIVE round just before copied most of the WAL already).
+  std::lock_guard writer(writer_mutex_);
+  auto r = connection_.checkpoint(mode);
+  if (!r) return r.error();
+  if (r->busy) return false;  // a reader or another process in the way: next round
+  (mode == CheckpointMode::truncate ? truncate_runs_ : restart_runs_)++;
+  frames_at_checkpoint_ = 0;
+  return true;
+}
+
+Result<void> Checkpointer::stop() {
+  {
+    std::lock_guard lock(state_mutex_);
+    if (stopped_) return {};
+    stopped_ = stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard run(run_mutex_);
+  auto t = locked_checkpoint(CheckpointMode::truncate);
+  if (!t) return t.error();
+  if (!*t) return make_error("store checkpoint at shutdown was busy; the WAL is kept");
+  return {};
+}
+
+}  // namespace herald::store::sqlite

@@ -1,0 +1,202 @@
+// Background WAL checkpoints (store/sqlite/sqlite_checkpointer.h): the WAL stays bounded while
+// commits never checkpoint, and shutdown leaves it empty.
+#include "store/sqlite/sqlite_checkpointer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "support/temp_dir.h"
+
+namespace herald::store::sqlite {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uintmax_t file_size_or_zero(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+NewMessage message(int n, std::size_t body_bytes) {
+  NewMessage m;
+  m.queue_id = "Q" + std::to_string(n);
+  m.message_id = m.queue_id + "@test";
+  m.sender = "a@example.com";
+  m.recipients = {"x@example.net"};
+  m.body = std::string(body_bytes, 'b');
+  m.accepted_at = 1000 + n;
+  return m;
+}
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto w = Connection::open(file(), 1000);
+    ASSERT_TRUE(w);
+    writer_.emplace(std::move(*w));
+    ASSERT_TRUE(writer_->exec("CREATE TABLE t(blob BLOB)"));
+  }
+  std::filesystem::path file() const { return dir_.path() / "c.db"; }
+  std::filesystem::path wal() const { return file().string() + "-wal"; }
+  std::unique_ptr<Checkpointer> make(CheckpointPolicy policy) {
+    auto c = Connection::open(file(), 1000);
+    EXPECT_TRUE(c);
+    auto cp = std::make_unique<Checkpointer>(std::move(*c), wal(), writer_mutex_, policy);
+    EXPECT_TRUE(writer_->set_wal_hook([p = cp.get()](int frames) { p->on_commit(frames); }));
+    return cp;
+  }
+  void write(int commits, std::size_t bytes) {
+    for (int i = 0; i < commits; ++i) {
+      std::lock_guard lock(writer_mutex_);
+      auto tx = Transaction::begin(*writer_);
+      ASSERT_TRUE(tx);
+      {
+        auto st = writer_->cached("INSERT INTO t VALUES(?)");
+        ASSERT_TRUE(st);
+        st->bind_blob(1, std::string(bytes, 'x'));
+        ASSERT_TRUE(st->run());
+      }
+      ASSERT_TRUE(tx->commit());
+    }
+  }
+  std::int64_t rows() {
+    auto c = Connection::open(file(), 1000);
+    auto st = c->prepare("SELECT count(*) FROM t");
+    EXPECT_TRUE(*st->step());
+    return st->integer(0);
+  }
+  testing::TempDir dir_;
+  std::mutex writer_mutex_;
+  std::optional<Connection> writer_;
+};
+
+TEST_F(CheckpointerTest, PassiveBelowTheLimitTruncateAboveIt) {
+  CheckpointPolicy policy;
+  policy.wal_limit_bytes = 512 * 1024;
+  auto cp = make(policy);  // not started: rounds run by hand
+  write(4, 50 * 1024);     // ~200 KiB: below the limit
+  auto r = cp->run_once();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->truncated);
+  EXPECT_GT(r->passive.wal_frames, 0);
+  EXPECT_EQ(r->passive.checkpointed, r->passive.wal_frames);
+  EXPECT_GT(file_size_or_zero(wal()), 0u);
+
+  write(20, 50 * 1024);  // ~1 MiB more: the WAL file passes the limit
+  ASSERT_GT(file_size_or_zero(wal()), policy.wal_limit_bytes);
+  r = cp->run_once();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->truncated);
+  EXPECT_EQ(file_size_or_zero(wal()), 0u);
+  EXPECT_EQ(cp->truncate_runs(), 1u);
+  EXPECT_EQ(rows(), 24);
+}
+
+TEST_F(CheckpointerTest, RestartReusesTheWalFromItsStartWithoutGrowingIt) {
+  CheckpointPolicy policy;
+  policy.restart_frames = 100;
+  auto cp = make(policy);
+  std::vector<int> seen;
+  ASSERT_TRUE(writer_->set_wal_hook([&](int frames) { seen.push_back(frames); }));
+  write(1, 100 * 1024);  // ~26 frames
+  auto r = cp->run_once();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->restarted);  // below restart_frames
+  write(4, 100 * 1024);        // ~130 frames in all
+  const auto size = file_size_or_zero(wal());
+  r = cp->run_once();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->restarted);
+  EXPECT_FALSE(r->truncated);
+  EXPECT_EQ(cp->restart_runs(), 1u);
+  seen.clear();
+  write(1, 10 * 1024);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_LT(seen[0], 10);                     // the commit went to the start of the WAL...
+  EXPECT_EQ(file_size_or_zero(wal()), size);  // ...overwriting it: the file did not grow
+  EXPECT_EQ(rows(), 6);
+}
+
+TEST_F(CheckpointerTest, TruncateWaitsForTheWriterInsteadOfFailing) {
+  CheckpointPolicy policy;
+  policy.wal_limit_bytes = 64 * 1024;
+  auto cp = make(policy);
+  write(10, 20 * 1024);
+  std::atomic<bool> finished{false};
+  std::unique_lock held(writer_mutex_);  // a commit "in flight"
+  std::thread round([&] {
+    auto r = cp->run_once();
+    EXPECT_TRUE(r && r->truncated);
+    finished = true;
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(finished.load());  // the TRUNCATE queues behind the writer...
+  held.unlock();
+  round.join();
+  EXPECT_TRUE(finished.load());  // ...and then completes
+  EXPECT_EQ(file_size_or_zero(wal()), 0u);
+}
+
+TEST_F(CheckpointerTest, CommitsPastTheThresholdWakeTheThread) {
+  CheckpointPolicy policy;
+  policy.interval = std::chrono::hours(1);  // only a wake-up can trigger a round
+  policy.wake_frames = 100;
+  auto cp = make(policy);
+  cp->start();
+  write(1, 10 * 1024);  // ~3 frames: no wake-up
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(cp->passive_runs(), 0u);
+  write(2, 300 * 1024);  // ~150 frames
+  for (int i = 0; i < 500 && cp->passive_runs() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_GE(cp->passive_runs(), 1u);
+}
+
+TEST(StoreCheckpoints, WalStaysBoundedUnderManyBatchesAndIsEmptyAfterClose) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "herald.db";
+  const auto wal = std::filesystem::path(file.string() + "-wal");
+  SqliteOptions options;
+  options.background_checkpoints = true;
+  options.checkpoint_interval_ms = 20;
+  options.wal_limit_bytes = 1 << 20;
+  auto store = open_sqlite(file, options);
+  ASSERT_TRUE(store) << store.error().message;
+  // Another process's connection (the CLI, say) keeps the WAL from being deleted at close.
+  auto bystander = Connection::open(file, 1000);
+  ASSERT_TRUE(bystander);
+
+  constexpr int kBatches = 150, kPerBatch = 8;
+  constexpr std::size_t kBody = 16 * 1024;  // ~19 MiB in all, 19x the limit
+  std::uintmax_t max_wal = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < kPerBatch; ++i) batch.push_back(message(b * kPerBatch + i, kBody));
+    ASSERT_TRUE((*store)->accept_messages(batch));
+    max_wal = std::max(max_wal, file_size_or_zero(wal));
+  }
+  // Without checkpoints the WAL would hold all ~19 MiB; it is truncated again and again.
+  EXPECT_LT(max_wal, 8u << 20) << "largest WAL seen: " << max_wal;
+  std::uintmax_t settled = file_size_or_zero(wal);
+  for (int i = 0; i < 500 && settled > options.wal_limit_bytes; ++i) {
+    std::this_thread::sleep_for(10ms);
+    settled = file_size_or_zero(wal);
+  }
+  EXPECT_LE(settled, options.wal_limit_bytes);
+
+  LogFilter all;
+  all.limit = 100000;
+  EXPECT_EQ((*store)->query_log(all)->size(), static_cast<std::size_t>(kBatches * kPerBatch));
+  store->reset();  // graceful close: a final TRUNCATE checkpoint
+  EXPECT_EQ(file_size_or_zero(wal), 0u);
+  auto st = bystander->prepare("SELECT count(*) FROM messages");
+  ASSERT_TRUE(st && *st->step());
+  EXPECT_EQ(st->integer(0), kBatches * kPerBatch);
+}
+
+}  // namespace
+}  // namespace herald::store::sqlite
