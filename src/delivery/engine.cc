@@ -40,6 +40,13 @@ DeliveryEngine::DeliveryEngine(asio::io_context& io, store::Store& store, spool:
       tls_(make_client_tls_context()),
       scheduler_(settings_.limits),
       wake_(strand_) {
+  auto resolver = dns::AsyncResolver::create(strand_, settings_.dns);
+  if (resolver) {
+    resolver_ = std::move(*resolver);
+  } else {
+    resolver_error_ = "DNS resolver unavailable: " + resolver.error().message;
+    spdlog::error("{}", resolver_error_);
+  }
   auto signer = DkimSigner::create();
   if (signer)
     signer_ = std::move(*signer);
@@ -148,7 +155,7 @@ asio::awaitable<void> DeliveryEngine::loop() {
 }
 
 std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop) {
-  auto it = pool_.find(hop.ip + ":" + std::to_string(hop.port));
+  auto it = pool_.find(format_endpoint(hop.ip, hop.port));
   if (it == pool_.end()) return nullptr;
   while (!it->second.empty()) {
     auto conn = std::move(it->second.back());
@@ -159,7 +166,7 @@ std::unique_ptr<OutboundConnection> DeliveryEngine::take_pooled(const Hop& hop) 
 }
 
 void DeliveryEngine::park(std::unique_ptr<OutboundConnection> conn) {
-  auto& slot = pool_[conn->hop().ip + ":" + std::to_string(conn->hop().port)];
+  auto& slot = pool_[format_endpoint(conn->hop().ip, conn->hop().port)];
   if (!stopping_ && conn->reusable() && slot.size() < kPoolPerHop) {
     slot.push_back(std::move(conn));
     return;
@@ -242,16 +249,14 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
     co_return;
   }
   std::string message = co_await prepare_message(live[0], std::move(**body));
-  auto plan = co_await on_workers([&] {
-    auto resolver = dns::Resolver::create(settings_.dns);
-    if (!resolver) {
-      RoutePlan p;
-      p.failure = local_failure(Outcome::deferred, std::string(codes::dns_failure),
-                                resolver.error().message);
-      return p;
-    }
-    return plan_route(job.domain, settings_.route, *resolver);
-  });
+  // DNS runs on the engine's strand through the asynchronous resolver: no worker is held.
+  RoutePlan plan;
+  if (resolver_) {
+    plan = co_await plan_route(job.domain, settings_.route, *resolver_);
+  } else {
+    plan.failure = local_failure(Outcome::deferred, std::string(codes::dns_failure),
+                                 resolver_error_);
+  }
   if (plan.failure) {
     for (auto& r : live) attempt.status[r.id] = *plan.failure;
     attempt.last_error = plan.failure->diagnostic;
@@ -272,6 +277,8 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
         conn = co_await OutboundConnection::connect(strand_, hop, cs, tls_,
                                                     settings_.connect_timeout, error);
         if (!conn) {
+          // Logged: a later hop may still deliver, and the attempt then keeps no trace of it.
+          spdlog::info("delivery {}: {} ({})", live[0].queue_id, error, hop.host);
           attempt.last_error = error;
           break;
         }
