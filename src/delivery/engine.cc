@@ -254,8 +254,8 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   if (resolver_) {
     plan = co_await plan_route(job.domain, settings_.route, *resolver_);
   } else {
-    plan.failure = local_failure(Outcome::deferred, std::string(codes::dns_failure),
-                                 resolver_error_);
+    plan.failure =
+        local_failure(Outcome::deferred, std::string(codes::dns_failure), resolver_error_);
   }
   if (plan.failure) {
     for (auto& r : live) attempt.status[r.id] = *plan.failure;

@@ -4,10 +4,11 @@
 // backoff() / bounced / expired / suppressed), hard bounces onto the suppression list, and an
 // RFC 3464 DSN to the sender for permanent failures (never for a bounce).
 //
-// Threading: everything here runs on one strand, including DNS (dns::AsyncResolver, whose
-// c-ares channel is driven by the strand); blocking work (store, DKIM) runs on the worker pool. New mail is found by polling the store for rows after the last seen id (and
-// at once when poke() is called), so mail accepted by another process is delivered too; a
-// `herald queue` command bumps the queue generation, which makes the engine reload its index.
+// Threading: everything here runs on one strand, DNS included (dns::AsyncResolver drives its
+// c-ares channel from the strand); blocking work (store, DKIM) runs on the worker pool. New
+// mail is found by polling the store for rows after the last seen id (and at once when poke()
+// is called), so mail accepted by another process is delivered too; a `herald queue` command
+// bumps the queue generation, which makes the engine reload its index.
 #pragma once
 
 #include <atomic>

@@ -106,8 +106,8 @@ void add_hops(const std::string& host, std::uint16_t port,
   for (const auto& ip : addresses.records) hops.push_back(Hop{host, ip, port});
 }
 
-void finish_plan(const std::string& domain, const RouteSettings& settings,
-                 const std::string& error, RoutePlan& plan) {
+void finish_plan(const std::string& domain, const RouteSettings& settings, const std::string& error,
+                 RoutePlan& plan) {
   if (plan.hops.size() > settings.max_hops) plan.hops.resize(settings.max_hops);
   if (plan.hops.empty())
     plan.failure = local_failure(

@@ -71,7 +71,7 @@ void add_hops(const std::string& host, std::uint16_t port,
               std::string& error);
 
 // Caps the hops at settings.max_hops; no hop at all -> a temporary failure naming `error`.
-void finish_plan(const std::string& domain, const RouteSettings& settings,
-                 const std::string& error, RoutePlan& plan);
+void finish_plan(const std::string& domain, const RouteSettings& settings, const std::string& error,
+                 RoutePlan& plan);
 
 }  // namespace herald::delivery

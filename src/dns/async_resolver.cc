@@ -63,8 +63,8 @@ Result<std::unique_ptr<AsyncResolver>> AsyncResolver::create(asio::any_io_execut
   // The resolver exists before its channel: the socket state hook needs its address.
   std::unique_ptr<AsyncResolver> resolver(
       new AsyncResolver(std::move(executor), std::chrono::milliseconds(0)));
-  auto channel = open_channel(config, SocketStateHook{&AsyncResolver::on_sock_state,
-                                                      resolver.get()});
+  auto channel =
+      open_channel(config, SocketStateHook{&AsyncResolver::on_sock_state, resolver.get()});
   if (!channel) return channel.error();
   resolver->channel_ = std::move(*channel);
   resolver->servers_ = channel_servers(resolver->channel_.get());
@@ -86,7 +86,7 @@ AsyncResolver::~AsyncResolver() {
 
 asio::awaitable<Answer<MxRecord>> AsyncResolver::mx(std::string_view name) {
   std::string qname(name), servers = servers_;  // `this` may be gone after the co_await
-  std::vector<int> types{ns_t_mx};  // not a braced list inside co_await (GCC 12 bug)
+  std::vector<int> types{ns_t_mx};              // not a braced list inside co_await (GCC 12 bug)
   auto replies = co_await query(qname, std::move(types));
   co_return with_context(parse_mx(replies[0]), ns_t_mx, qname, servers);
 }
@@ -125,7 +125,8 @@ asio::awaitable<std::vector<RawReply>> AsyncResolver::query(std::string name,
                new QueryArg{lookup, i});
   }
   rearm_timer();
-  if (lookup->outstanding > 0) co_await lookup->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (lookup->outstanding > 0)
+    co_await lookup->done.async_wait(asio::as_tuple(asio::use_awaitable));
   // From here on only `lookup` is used: the resolver may have been destroyed meanwhile.
   lookup->finished = true;
   --*in_flight;
@@ -182,8 +183,7 @@ void AsyncResolver::on_ready(int fd, std::uint64_t generation, bool readable) {
   auto it = watches_.find(fd);
   if (it == watches_.end() || it->second->generation != generation) return;
   (readable ? it->second->reading : it->second->writing) = false;
-  ares_process_fd(channel_.get(), readable ? fd : ARES_SOCKET_BAD,
-                  readable ? ARES_SOCKET_BAD : fd);
+  ares_process_fd(channel_.get(), readable ? fd : ARES_SOCKET_BAD, readable ? ARES_SOCKET_BAD : fd);
   // The callbacks inside may have closed the socket, or replaced it by one with the same fd.
   it = watches_.find(fd);
   if (it != watches_.end()) arm(fd, *it->second);

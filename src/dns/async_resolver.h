@@ -23,7 +23,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,8 +66,7 @@ class AsyncResolver {
 
   // Sends one query per type at once and waits until all completed or the budget ran out
   // (unanswered ones then carry ARES_ETIMEOUT). Safe against destruction of `this` meanwhile.
-  boost::asio::awaitable<std::vector<RawReply>> query(std::string name,
-                                                      std::vector<int> types);
+  boost::asio::awaitable<std::vector<RawReply>> query(std::string name, std::vector<int> types);
 
   static void on_sock_state(void* self, int fd, int readable, int writable);
   void watch(int fd, bool readable, bool writable);

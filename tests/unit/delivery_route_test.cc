@@ -35,18 +35,32 @@ TEST(MxTargets, DecisionsByAnswer) {
     const char* status;
   };
   const Case cases[] = {
-      {"preference order", mx_answer(LookupStatus::ok, {{20, "b.example"}, {10, "a.example"}}),
-       {"a.example", "b.example"}, std::nullopt, ""},
-      {"no MX: implicit MX (RFC 5321 §5.1)", mx_answer(LookupStatus::no_data),
-       {"dest.example"}, std::nullopt, ""},
+      {"preference order",
+       mx_answer(LookupStatus::ok, {{20, "b.example"}, {10, "a.example"}}),
+       {"a.example", "b.example"},
+       std::nullopt,
+       ""},
+      {"no MX: implicit MX (RFC 5321 §5.1)",
+       mx_answer(LookupStatus::no_data),
+       {"dest.example"},
+       std::nullopt,
+       ""},
       {"NXDOMAIN bounces", mx_answer(LookupStatus::nxdomain), {}, Outcome::bounced, "5.1.2"},
-      {"null MX bounces (RFC 7505)", mx_answer(LookupStatus::ok, {{0, ""}}), {}, Outcome::bounced,
+      {"null MX bounces (RFC 7505)",
+       mx_answer(LookupStatus::ok, {{0, ""}}),
+       {},
+       Outcome::bounced,
        "5.1.10"},
-      {"DNS failure defers", mx_answer(LookupStatus::failure, {}, "MX lookup for x failed"), {},
-       Outcome::deferred, "4.4.3"},
+      {"DNS failure defers",
+       mx_answer(LookupStatus::failure, {}, "MX lookup for x failed"),
+       {},
+       Outcome::deferred,
+       "4.4.3"},
       {"null MX among real ones is skipped",
-       mx_answer(LookupStatus::ok, {{0, ""}, {10, "real.example"}}), {"real.example"},
-       std::nullopt, ""},
+       mx_answer(LookupStatus::ok, {{0, ""}, {10, "real.example"}}),
+       {"real.example"},
+       std::nullopt,
+       ""},
   };
   for (const auto& c : cases) {
     std::mt19937 random(1);
@@ -62,17 +76,16 @@ TEST(MxTargets, DecisionsByAnswer) {
 
 TEST(MxTargets, FailureCarriesTheResolverError) {
   std::mt19937 random(1);
-  auto t = mx_targets("d.example", mx_answer(LookupStatus::failure, {}, "Timeout (servers: x)"),
-                      random);
+  auto t =
+      mx_targets("d.example", mx_answer(LookupStatus::failure, {}, "Timeout (servers: x)"), random);
   ASSERT_TRUE(t.failure);
-  EXPECT_NE(t.failure->diagnostic.find("MX lookup failed: Timeout (servers: x)"),
-            std::string::npos)
+  EXPECT_NE(t.failure->diagnostic.find("MX lookup failed: Timeout (servers: x)"), std::string::npos)
       << t.failure->diagnostic;
 }
 
 TEST(MxTargets, EqualPreferencesAreShuffledWithinTheirGroupOnly) {
-  auto mx = mx_answer(LookupStatus::ok, {{10, "a1"}, {10, "a2"}, {10, "a3"}, {20, "b"},
-                                         {30, "c1"}, {30, "c2"}});
+  auto mx = mx_answer(LookupStatus::ok,
+                      {{10, "a1"}, {10, "a2"}, {10, "a3"}, {20, "b"}, {30, "c1"}, {30, "c2"}});
   std::set<std::vector<std::string>> seen;
   for (unsigned seed = 0; seed < 200; ++seed) {
     std::mt19937 random(seed);
@@ -139,11 +152,10 @@ class RouteTest : public ::testing::Test {
     auto resolver = dns::AsyncResolver::create(io_.get_executor(), rc);
     EXPECT_TRUE(resolver);
     std::optional<RoutePlan> out;
-    asio::co_spawn(io_, plan_route(domain, s, **resolver),
-                   [&](std::exception_ptr e, RoutePlan p) {
-                     if (e) std::rethrow_exception(e);
-                     out = std::move(p);
-                   });
+    asio::co_spawn(io_, plan_route(domain, s, **resolver), [&](std::exception_ptr e, RoutePlan p) {
+      if (e) std::rethrow_exception(e);
+      out = std::move(p);
+    });
     io_.restart();
     io_.run_for(std::chrono::seconds(5));
     EXPECT_TRUE(out) << "plan_route never completed";

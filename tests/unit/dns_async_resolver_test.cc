@@ -25,12 +25,11 @@ using testing::FakeDnsServer;
 using testing::dns_wire::Rcode;
 namespace wire_type = testing::dns_wire::type;
 
-std::unique_ptr<AsyncResolver> make_resolver(asio::io_context& io,
-                                             std::vector<std::string> servers,
+std::unique_ptr<AsyncResolver> make_resolver(asio::io_context& io, std::vector<std::string> servers,
                                              std::chrono::milliseconds timeout = 1000ms,
                                              int tries = 2) {
-  auto resolver = AsyncResolver::create(io.get_executor(),
-                                        ResolverConfig{std::move(servers), timeout, tries});
+  auto resolver =
+      AsyncResolver::create(io.get_executor(), ResolverConfig{std::move(servers), timeout, tries});
   if (!resolver) ADD_FAILURE() << resolver.error().message;
   return resolver ? std::move(*resolver) : nullptr;
 }
@@ -78,9 +77,9 @@ TEST_F(AsyncResolverTest, MxSortedByPreference) {
   server_.add_mx("example.org", 30, "c.mx.example.org");
   auto answer = await(io_, resolver_->mx("example.org"));
   ASSERT_EQ(answer.status, LookupStatus::ok) << answer.error;
-  EXPECT_EQ(answer.records, (std::vector<MxRecord>{{10, "a.mx.example.org"},
-                                                   {20, "b.mx.example.org"},
-                                                   {30, "c.mx.example.org"}}));
+  EXPECT_EQ(answer.records,
+            (std::vector<MxRecord>{
+                {10, "a.mx.example.org"}, {20, "b.mx.example.org"}, {30, "c.mx.example.org"}}));
   EXPECT_EQ(answer.error, "");
   EXPECT_EQ(resolver_->in_flight(), 0u);
 }
@@ -203,7 +202,8 @@ TEST(AsyncResolverLifetime, DestroyedWithLookupsInFlightCompletesThemAsFailures)
   auto resolver = make_resolver(io, {server.address()}, 5000ms, 2);
   std::vector<std::optional<Answer<MxRecord>>> out(20);
   for (auto& o : out) spawn(io, resolver->mx("pending.example"), o);
-  drive(io, [&] { return server.received().size() >= out.size(); }, 2000ms);
+  drive(
+      io, [&] { return server.received().size() >= out.size(); }, 2000ms);
   EXPECT_EQ(resolver->in_flight(), out.size());
   resolver.reset();  // c-ares cancels every query with ARES_EDESTRUCTION
   const auto start = std::chrono::steady_clock::now();
@@ -227,10 +227,11 @@ TEST(AsyncResolverLifetime, StoppedIoContextThenDestroyedIsClean) {
     asio::io_context io;
     auto resolver = make_resolver(io, {server.address()}, 5000ms, 2);
     spawn(io, resolver->a("pending.example"), out);
-    drive(io, [&] { return server.received().size() >= 2; }, 2000ms);
+    drive(
+        io, [&] { return server.received().size() >= 2; }, 2000ms);
     io.stop();
     resolver.reset();  // completions posted to a stopped io_context never run
-  }  // the io_context destroys the suspended coroutine frame
+  }                    // the io_context destroys the suspended coroutine frame
   EXPECT_FALSE(out.has_value());
 }
 
