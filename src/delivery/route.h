@@ -46,6 +46,8 @@ struct RouteSettings {
   std::size_t max_hops = 10;  // addresses tried per attempt at most
 };
 
+// The arguments are references: co_await the result at once (as the engine does), so that they
+// outlive the lazily started coroutine.
 boost::asio::awaitable<RoutePlan> plan_route(const std::string& domain,
                                              const RouteSettings& settings,
                                              dns::AsyncResolver& resolver);

@@ -84,23 +84,23 @@ AsyncResolver::~AsyncResolver() {
   watches_.clear();
 }
 
-asio::awaitable<Answer<MxRecord>> AsyncResolver::mx(std::string_view name) {
-  std::string qname(name), servers = servers_;  // `this` may be gone after the co_await
-  std::vector<int> types{ns_t_mx};              // not a braced list inside co_await (GCC 12 bug)
+asio::awaitable<Answer<MxRecord>> AsyncResolver::mx(std::string qname) {
+  std::string servers = servers_;   // `this` may be gone after the co_await
+  std::vector<int> types{ns_t_mx};  // not a braced list inside co_await (GCC 12 bug)
   auto replies = co_await query(qname, std::move(types));
   co_return with_context(parse_mx(replies[0]), ns_t_mx, qname, servers);
 }
 
-asio::awaitable<Answer<std::string>> AsyncResolver::a(std::string_view name) {
-  std::string qname(name), servers = servers_;
+asio::awaitable<Answer<std::string>> AsyncResolver::a(std::string qname) {
+  std::string servers = servers_;
   std::vector<int> types{ns_t_a, ns_t_aaaa};  // not a braced list inside co_await (GCC 12 bug)
   auto replies = co_await query(qname, std::move(types));
   co_return merge_addresses(with_context(parse_a(replies[0]), ns_t_a, qname, servers),
                             with_context(parse_aaaa(replies[1]), ns_t_aaaa, qname, servers));
 }
 
-asio::awaitable<Answer<std::string>> AsyncResolver::txt(std::string_view name) {
-  std::string qname(name), servers = servers_;
+asio::awaitable<Answer<std::string>> AsyncResolver::txt(std::string qname) {
+  std::string servers = servers_;
   std::vector<int> types{ns_t_txt};  // not a braced list inside co_await (GCC 12 bug)
   auto replies = co_await query(qname, std::move(types));
   co_return with_context(parse_txt(replies[0]), ns_t_txt, qname, servers);

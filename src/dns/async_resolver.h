@@ -47,13 +47,15 @@ class AsyncResolver {
   AsyncResolver& operator=(const AsyncResolver&) = delete;
   ~AsyncResolver();
 
+  // Names are taken by value, not as string_view: an awaitable starts lazily (co_spawn runs
+  // it later), so a view of the caller's temporary would dangle by then.
   // Same answers as the blocking Resolver's functions of the same name (see resolver.h):
   // MX sorted by preference (stable), null MX as host "".
-  boost::asio::awaitable<Answer<MxRecord>> mx(std::string_view name);
+  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name);
   // A and AAAA queried concurrently; IPv4 addresses first, then IPv6. ok when either family
   // has addresses (a failure of the other one is noted in `error`).
-  boost::asio::awaitable<Answer<std::string>> a(std::string_view name);
-  boost::asio::awaitable<Answer<std::string>> txt(std::string_view name);
+  boost::asio::awaitable<Answer<std::string>> a(std::string name);
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
 
   const std::string& servers() const { return servers_; }
   std::chrono::milliseconds budget() const { return budget_; }

@@ -132,7 +132,7 @@ TEST(FinishPlan, CapsAtMaxHopsAndFailsWithoutAnyAddress) {
   ASSERT_TRUE(empty.failure);
   EXPECT_EQ(empty.failure->outcome, Outcome::deferred);
   EXPECT_EQ(empty.failure->diagnostic,
-            "no address for the mail servers of d.example: AAAA lookup for mx failed");
+            "X-Herald; no address for the mail servers of d.example: AAAA lookup for mx failed");
 }
 
 TEST(FormatEndpoint, BracketsIpv6Only) {

@@ -141,7 +141,7 @@ TEST_F(AsyncResolverTest, TxtTooLargeForUdpIsRetriedOverTcp) {
 
 TEST_F(AsyncResolverTest, InvalidNamesFailWithoutAQuery) {
   EXPECT_EQ(await(io_, resolver_->mx("")).status, LookupStatus::failure);
-  auto nul = await(io_, resolver_->a(std::string_view("a\0b.example", 11)));
+  auto nul = await(io_, resolver_->a(std::string("a\0b.example", 11)));
   EXPECT_EQ(nul.status, LookupStatus::failure);
   EXPECT_TRUE(server_.received().empty());
 }
