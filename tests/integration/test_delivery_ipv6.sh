@@ -59,3 +59,6 @@ expect_contains "queue show" "$(attempt_lines "$QID" user@implicit4.test)" \
   "delivered  implicit4.test [$NET.4]"
 
 expect_server_alive "end"
+
+step "shutdown with the asynchronous resolver in place: clean exit"
+stop_server
