@@ -147,7 +147,9 @@ TEST_F(AsyncResolverTest, InvalidNamesFailWithoutAQuery) {
 }
 
 TEST_F(AsyncResolverTest, ManyConcurrentLookupsAllAnswered) {
-  constexpr int kLookups = 300;
+  // 100 lookups are 200 datagrams at once: more would overflow the fake server's default
+  // socket receive buffer, and the dropped queries would only test c-ares' retransmission.
+  constexpr int kLookups = 100;
   for (int i = 0; i < kLookups; ++i)
     server_.add_a("h" + std::to_string(i) + ".example", "192.0.2." + std::to_string(i % 250));
   std::vector<std::optional<Answer<std::string>>> out(kLookups);
