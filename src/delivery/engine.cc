@@ -40,6 +40,13 @@ DeliveryEngine::DeliveryEngine(asio::io_context& io, store::Store& store, spool:
       tls_(make_client_tls_context()),
       scheduler_(settings_.limits),
       wake_(strand_) {
+  auto resolver = dns::AsyncResolver::create(strand_, settings_.dns);
+  if (resolver) {
+    resolver_ = std::move(*resolver);
+  } else {
+    resolver_error_ = "DNS resolver unavailable: " + resolver.error().message;
+    spdlog::error("{}", resolver_error_);
+  }
   auto signer = DkimSigner::create();
   if (signer)
     signer_ = std::move(*signer);
@@ -149,7 +156,7 @@ asio::awaitable<void> DeliveryEngine::loop() {
 
 namespace {
 std::string pool_key(const Hop& hop, const std::string& route_key) {
-  return hop.ip + ":" + std::to_string(hop.port) + " " + route_key;
+  return format_endpoint(hop.ip, hop.port) + " " + route_key;
 }
 }  // namespace
 
@@ -255,16 +262,14 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
   RouteSettings route_settings = settings_.route;
   route_settings.relay = route.relay;
   route_settings.relay_requires_tls = route.require_tls;
-  auto plan = co_await on_workers([&] {
-    auto resolver = dns::Resolver::create(settings_.dns);
-    if (!resolver) {
-      RoutePlan p;
-      p.failure = local_failure(Outcome::deferred, std::string(codes::dns_failure),
-                                resolver.error().message);
-      return p;
-    }
-    return plan_route(job.domain, route_settings, *resolver);
-  });
+  // DNS runs on the engine's strand through the asynchronous resolver: no worker is held.
+  RoutePlan plan;
+  if (resolver_) {
+    plan = co_await plan_route(job.domain, route_settings, *resolver_);
+  } else {
+    plan.failure =
+        local_failure(Outcome::deferred, std::string(codes::dns_failure), resolver_error_);
+  }
   if (plan.failure) {
     for (auto& r : live) attempt.status[r.id] = *plan.failure;
     attempt.last_error = plan.failure->diagnostic;
@@ -286,6 +291,8 @@ asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt)
         conn = co_await OutboundConnection::connect(strand_, hop, cs, tls_,
                                                     settings_.connect_timeout, error);
         if (!conn) {
+          // Logged: a later hop may still deliver, and the attempt then keeps no trace of it.
+          spdlog::info("delivery {}: {} ({})", live[0].queue_id, error, hop.host);
           attempt.last_error = error;
           break;
         }

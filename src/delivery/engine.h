@@ -4,10 +4,11 @@
 // backoff() / bounced / expired / suppressed), hard bounces onto the suppression list, and an
 // RFC 3464 DSN to the sender for permanent failures (never for a bounce).
 //
-// Threading: everything here runs on one strand; blocking work (store, DNS, DKIM) runs on the
-// worker pool. New mail is found by polling the store for rows after the last seen id (and
-// at once when poke() is called), so mail accepted by another process is delivered too; a
-// `herald queue` command bumps the queue generation, which makes the engine reload its index.
+// Threading: everything here runs on one strand, DNS included (dns::AsyncResolver drives its
+// c-ares channel from the strand); blocking work (store, DKIM) runs on the worker pool. New
+// mail is found by polling the store for rows after the last seen id (and at once when poke()
+// is called), so mail accepted by another process is delivered too; a `herald queue` command
+// bumps the queue generation, which makes the engine reload its index.
 #pragma once
 
 #include <atomic>
@@ -23,7 +24,7 @@
 #include "delivery/outbound_connection.h"
 #include "delivery/route.h"
 #include "delivery/route_table.h"
-#include "dns/resolver.h"
+#include "dns/async_resolver.h"
 #include "queue/backoff.h"
 #include "queue/scheduler.h"
 #include "spool/spool.h"
@@ -80,6 +81,9 @@ class DeliveryEngine {
   spool::Spool& spool_;
   boost::asio::thread_pool& workers_;
   EngineSettings settings_;
+  // Lives on strand_; destroyed with the engine, which ends the lookups still in flight.
+  std::unique_ptr<dns::AsyncResolver> resolver_;
+  std::string resolver_error_;  // why resolver_ is null (bad [dns] settings)
   std::optional<DkimSigner> signer_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   queue::Scheduler scheduler_;

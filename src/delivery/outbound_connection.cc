@@ -45,11 +45,11 @@ asio::awaitable<std::unique_ptr<OutboundConnection>> OutboundConnection::connect
   auto result = co_await (socket.async_connect(tcp::endpoint(addr, hop.port), kAsTuple) ||
                           timer.async_wait(kAsTuple));
   if (result.index() == 1) {
-    error = "connection to " + hop.ip + ":" + std::to_string(hop.port) + " timed out";
+    error = "connection to " + format_endpoint(hop.ip, hop.port) + " timed out";
     co_return nullptr;
   }
   if (auto [cec] = std::get<0>(result); cec) {
-    error = "cannot connect to " + hop.ip + ":" + std::to_string(hop.port) + ": " + cec.message();
+    error = "cannot connect to " + format_endpoint(hop.ip, hop.port) + ": " + cec.message();
     co_return nullptr;
   }
   socket.set_option(tcp::no_delay(true), ec);

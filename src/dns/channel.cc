@@ -81,7 +81,7 @@ Result<std::string> canonical_server(std::string_view server) {
   return Result<std::string>(boost::system::in_place_value, std::move(canonical));
 }
 
-Result<ChannelPtr> open_channel(const ResolverConfig& config) {
+Result<ChannelPtr> open_channel(const ResolverConfig& config, SocketStateHook hook) {
   if (config.timeout.count() <= 0 || config.timeout.count() > 600'000) {
     return make_error(
         fmt::format("DNS timeout {}ms out of range 1..600000", config.timeout.count()));
@@ -107,6 +107,11 @@ Result<ChannelPtr> open_channel(const ResolverConfig& config) {
   // Configured servers are asked in the order given, whatever resolv.conf's "options rotate"
   // says, so that a verification reports the same server's view every time.
   if (!csv.empty()) mask |= ARES_OPT_NOROTATE;
+  if (hook.callback != nullptr) {
+    options.sock_state_cb = hook.callback;
+    options.sock_state_cb_data = hook.data;
+    mask |= ARES_OPT_SOCK_STATE_CB;
+  }
   ares_channel raw = nullptr;
   int rc = ares_init_options(&raw, &options, mask);
   if (rc != ARES_SUCCESS) {

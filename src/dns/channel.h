@@ -1,4 +1,4 @@
-// c-ares channel setup shared by the blocking Resolver and the future asynchronous one:
+// c-ares channel setup shared by the blocking Resolver and the AsyncResolver:
 // library initialisation (once per process), server-string validation, channel options.
 // Invariants: a ChannelPtr is an initialised channel with the configured servers, timeout and
 // tries, destroyed exactly once; server strings reach c-ares only after validation here,
@@ -29,9 +29,18 @@ using ChannelPtr = std::unique_ptr<ares_channeldata, ChannelDeleter>;
 // the resolver's address would need a resolver).
 Result<std::string> canonical_server(std::string_view server);
 
+// c-ares' socket state callback (ARES_OPT_SOCK_STATE_CB; ares_socket_t is int on POSIX):
+// called when c-ares wants `fd` watched for reading and/or writing, and with both 0 before it
+// closes the socket. For resolvers that drive the channel from an event loop.
+struct SocketStateHook {
+  void (*callback)(void* data, int fd, int readable, int writable) = nullptr;
+  void* data = nullptr;
+};
+
 // Calls ares_library_init once per process (thread-safe), then creates a channel with the
-// config's timeout and tries and either its servers or, when empty, the system's.
-Result<ChannelPtr> open_channel(const ResolverConfig& config);
+// config's timeout and tries and either its servers or, when empty, the system's; with the
+// socket state hook when one is given.
+Result<ChannelPtr> open_channel(const ResolverConfig& config, SocketStateHook hook = {});
 
 // The channel's servers as "ip:port" text joined by ", " (port 53 where c-ares says 0).
 std::string channel_servers(ares_channeldata* channel);

@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <fmt/format.h>
 #include <netdb.h>
 
 #include <algorithm>
@@ -151,6 +152,12 @@ std::string type_name(int type) {
     default:
       return "type " + std::to_string(type);
   }
+}
+
+std::string lookup_failure(int type, std::string_view name, const std::string& error,
+                           const std::string& servers) {
+  return fmt::format("{} lookup for {} failed: {} (servers: {})", type_name(type), name, error,
+                     servers);
 }
 
 Answer<std::string> parse_txt(const RawReply& reply) {

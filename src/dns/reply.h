@@ -1,12 +1,13 @@
 // From a c-ares query callback to an Answer: the raw reply as c-ares hands it over, and one
-// pure parse function per record type. Shared by the blocking Resolver and the future
-// asynchronous resolver (which will call these from its own completion handlers).
+// pure parse function per record type. Shared by the blocking Resolver and the
+// AsyncResolver (which calls these from its own completion handlers).
 // Invariants: parse functions never throw and never read beyond `message`; any status other
 // than ARES_SUCCESS/ENODATA/ENOTFOUND, and any malformed message, becomes failure with the
 // c-ares error text (the caller adds the name and servers).
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dns/types.h"
@@ -39,6 +40,17 @@ Answer<MxRecord> parse_mx(const RawReply& reply);
 // RFC 1035 §3.4.1 / RFC 3596 §2.2 addresses as text, following CNAMEs in the answer.
 Answer<std::string> parse_a(const RawReply& reply);
 Answer<std::string> parse_aaaa(const RawReply& reply);
+
+// Turns the bare c-ares text of a failed answer into a sentence naming the lookup and the
+// servers asked: "MX lookup for x failed: Timeout ... (servers: 127.0.0.1:53)".
+std::string lookup_failure(int type, std::string_view name, const std::string& error,
+                           const std::string& servers);
+template <class T>
+Answer<T> with_context(Answer<T> answer, int type, std::string_view name,
+                       const std::string& servers) {
+  if (!answer.error.empty()) answer.error = lookup_failure(type, name, answer.error, servers);
+  return answer;
+}
 
 // Combines the A and AAAA answers of one name (see Resolver::a for the rules). The errors of
 // the inputs must already be complete sentences; they are carried over.

@@ -2,7 +2,6 @@
 
 #include <ares.h>
 #include <arpa/nameser.h>
-#include <fmt/format.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -43,16 +42,6 @@ nfds_t sockets_to_poll(ares_channel channel, std::array<pollfd, ARES_GETSOCK_MAX
   return count;
 }
 
-// Turns the parse layer's bare c-ares text into a sentence naming the lookup and the servers.
-template <class T>
-Answer<T> named(Answer<T> answer, int type, std::string_view name, const std::string& servers) {
-  if (!answer.error.empty()) {
-    answer.error = fmt::format("{} lookup for {} failed: {} (servers: {})", type_name(type), name,
-                               answer.error, servers);
-  }
-  return answer;
-}
-
 }  // namespace
 
 Result<Resolver> Resolver::create(const ResolverConfig& config) {
@@ -72,18 +61,18 @@ Resolver::~Resolver() = default;
 
 Answer<std::string> Resolver::txt(std::string_view name) {
   auto replies = query(name, {ns_t_txt});
-  return named(parse_txt(replies[0]), ns_t_txt, name, servers_);
+  return with_context(parse_txt(replies[0]), ns_t_txt, name, servers_);
 }
 
 Answer<MxRecord> Resolver::mx(std::string_view name) {
   auto replies = query(name, {ns_t_mx});
-  return named(parse_mx(replies[0]), ns_t_mx, name, servers_);
+  return with_context(parse_mx(replies[0]), ns_t_mx, name, servers_);
 }
 
 Answer<std::string> Resolver::a(std::string_view name) {
   auto replies = query(name, {ns_t_a, ns_t_aaaa});
-  return merge_addresses(named(parse_a(replies[0]), ns_t_a, name, servers_),
-                         named(parse_aaaa(replies[1]), ns_t_aaaa, name, servers_));
+  return merge_addresses(with_context(parse_a(replies[0]), ns_t_a, name, servers_),
+                         with_context(parse_aaaa(replies[1]), ns_t_aaaa, name, servers_));
 }
 
 std::vector<RawReply> Resolver::query(std::string_view name, std::initializer_list<int> types) {

@@ -189,6 +189,8 @@ dns_mx() { DNS_ARGS+=("--mx-host=$1,$2,$3"); }
 dns_null_mx() { DNS_ARGS+=("--mx-host=$1,.,0"); }
 # dns_a NAME IP: an A record.
 dns_a() { DNS_ARGS+=("--host-record=$1,$2"); }
+# dns_aaaa NAME IPV6: an AAAA record (the same dnsmasq option; the address family decides).
+dns_aaaa() { DNS_ARGS+=("--host-record=$1,$2"); }
 # dns_txt NAME VALUE: a TXT record, split into 255-octet strings (RFC 1035 §3.3.14).
 dns_txt() {
   local name=$1 value=$2 chunks=() i

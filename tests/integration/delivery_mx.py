@@ -16,6 +16,8 @@ One process serves every listener of a test, as described by a JSON file:
     ]
   }
 
+"addr" is an IPv4 or IPv6 literal ("::1"); the port fallback applies to both alike.
+
 Modes:
   smtp            aiosmtpd server; PIPELINING, 8BITMIME, SMTPUTF8 and (with "starttls") STARTTLS.
                   "rcpt": scripted RCPT replies by recipient (lower case) or "*": the n-th RCPT
