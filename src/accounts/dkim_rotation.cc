@@ -53,8 +53,7 @@ Result<DkimChange> activate_pending_key(const store::Domain& current, UnixMillis
   return change;
 }
 
-std::filesystem::path Accounts::rotated_key_path(std::string_view domain,
-                                                 std::string_view selector,
+std::filesystem::path Accounts::rotated_key_path(std::string_view domain, std::string_view selector,
                                                  UnixMillis created) const {
   return data_dir_ / "dkim" / std::string(domain) /
          (std::string(selector) + "-" + std::to_string(created) + ".key");

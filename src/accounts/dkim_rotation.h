@@ -48,8 +48,8 @@ Result<DkimChange> activate_pending_key(const store::Domain& current, UnixMillis
 
 // What `herald domain rotate-dkim DOMAIN` did.
 struct RotationStart {
-  store::Domain domain;     // with its pending key
-  bool generated = false;   // false: the existing pending key, shown again
+  store::Domain domain;                              // with its pending key
+  bool generated = false;                            // false: the existing pending key, shown again
   std::optional<store::DkimKey> discarded_previous;  // the previous key this rotation replaced
 };
 

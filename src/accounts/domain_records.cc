@@ -102,10 +102,13 @@ RecordCheck check_dkim(RecordCheck c, const TxtLookup& lookup) {
 }  // namespace
 
 std::vector<DnsRecordSpec> dkim_records(const store::Domain& d) {
-  auto record = [&](std::string purpose, const store::DkimKey& k, bool required,
-                    std::string hint) {
-    return DnsRecordSpec{std::move(purpose), k.selector + "._domainkey." + d.name, "TXT",
-                         "v=DKIM1; k=rsa; p=" + k.public_key, required, std::move(hint)};
+  auto record = [&](std::string purpose, const store::DkimKey& k, bool required, std::string hint) {
+    return DnsRecordSpec{std::move(purpose),
+                         k.selector + "._domainkey." + d.name,
+                         "TXT",
+                         "v=DKIM1; k=rsa; p=" + k.public_key,
+                         required,
+                         std::move(hint)};
   };
   std::vector<DnsRecordSpec> out{record("dkim", d.dkim_active(), true, "")};
   if (d.dkim_pending)
@@ -125,14 +128,12 @@ std::vector<DnsRecordSpec> dkim_records(const store::Domain& d) {
 std::vector<DnsRecordSpec> records_to_publish(const store::Domain& d,
                                               std::string_view herald_hostname) {
   std::vector<DnsRecordSpec> out{
-      {"ownership", "_herald." + d.name, "TXT", "herald-verification=" + d.verify_token, true,
-       ""},
+      {"ownership", "_herald." + d.name, "TXT", "herald-verification=" + d.verify_token, true, ""},
       {"spf", d.name, "TXT", "v=spf1 a:" + std::string(herald_hostname) + " -all", true, ""},
   };
   for (auto& r : dkim_records(d)) out.push_back(std::move(r));
-  out.push_back(
-      {"dmarc", "_dmarc." + d.name, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@" + d.name, false,
-       ""});
+  out.push_back({"dmarc", "_dmarc." + d.name, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@" + d.name,
+                 false, ""});
   return out;
 }
 

@@ -106,12 +106,9 @@ ApiResponse domains(store::Store& store) {
     // The same DKIM records (active, pending, previous) as `herald domain show --json`.
     json dkim = json::array();
     for (const auto& r : accounts::dkim_records(d)) {
-      json rec = {{"purpose", r.purpose},
-                  {"selector", r.name.substr(0, r.name.find('.'))},
-                  {"name", r.name},
-                  {"type", r.type},
-                  {"value", r.value},
-                  {"required", r.required}};
+      json rec = {{"purpose", r.purpose}, {"selector", r.name.substr(0, r.name.find('.'))},
+                  {"name", r.name},       {"type", r.type},
+                  {"value", r.value},     {"required", r.required}};
       if (!r.hint.empty()) rec["hint"] = r.hint;
       dkim.push_back(std::move(rec));
     }

@@ -194,8 +194,8 @@ int rotate_start(accounts::Accounts& acc, const std::string& name, bool new_key)
   const auto& d = started->domain;
   const auto& pending = *d.dkim_pending;
   if (started->generated)
-    std::cout << "Generated a new DKIM key for " << d.name << " under selector "
-              << pending.selector << " (pending).\n";
+    std::cout << "Generated a new DKIM key for " << d.name << " under selector " << pending.selector
+              << " (pending).\n";
   else
     std::cout << "A DKIM key rotation is already pending for " << d.name << ": selector "
               << pending.selector << ", key generated " << format_rfc3339(pending.created_at)
@@ -231,11 +231,11 @@ int rotate_activate(Context& ctx, accounts::Accounts& acc, const std::string& na
     auto check = accounts::check_record(*spec, lookup(*resolver, spec->name), cfg.hostname);
     print_check(check);
     if (!check.pass)
-      return report(make_error(
-          "not activated: DNS does not show the new key's record " + spec->name +
-          " (seen: " + (check.seen.empty() ? "nothing" : check.seen) + "; " + check.reason +
-          ").\nSigning continues with selector " + d->dkim_selector +
-          ". Publish the record and try again (--force activates without this check)."));
+      return report(
+          make_error("not activated: DNS does not show the new key's record " + spec->name +
+                     " (seen: " + (check.seen.empty() ? "nothing" : check.seen) + "; " +
+                     check.reason + ").\nSigning continues with selector " + d->dkim_selector +
+                     ". Publish the record and try again (--force activates without this check)."));
   }
   auto done = acc.activate_dkim_key(*d);
   if (!done) return report(done.error());

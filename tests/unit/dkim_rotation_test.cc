@@ -123,11 +123,15 @@ TEST(DkimMigration, VersionThreeStoreKeepsItsDomainsKeys) {
   {
     auto c = store::sqlite::Connection::open(file, 1000);
     ASSERT_TRUE(c);
-    for (const auto& m : store::sqlite::migrations())
-      if (m.version <= 3) ASSERT_TRUE(c->exec(m.sql)) << m.version;
+    for (const auto& m : store::sqlite::migrations()) {
+      if (m.version <= 3) {
+        ASSERT_TRUE(c->exec(m.sql)) << m.version;
+      }
+    }
     ASSERT_TRUE(c->exec("PRAGMA user_version=3"));
-    ASSERT_TRUE(c->exec("INSERT INTO domains VALUES('old.example','t','herald1',"
-                        "'/data/dkim/old.example/herald1.key','MIIBpub',1,77)"));
+    ASSERT_TRUE(
+        c->exec("INSERT INTO domains VALUES('old.example','t','herald1',"
+                "'/data/dkim/old.example/herald1.key','MIIBpub',1,77)"));
   }
   auto s = store::open_sqlite(file);
   ASSERT_TRUE(s) << s.error().message;
@@ -135,7 +139,8 @@ TEST(DkimMigration, VersionThreeStoreKeepsItsDomainsKeys) {
   EXPECT_GE(store::sqlite::latest_schema_version(), 4);
   auto d = (*s)->find_domain("old.example");
   ASSERT_TRUE(d && d->has_value());
-  EXPECT_EQ((*d)->dkim_active(), key("herald1", "/data/dkim/old.example/herald1.key", "MIIBpub", 1));
+  EXPECT_EQ((*d)->dkim_active(),
+            key("herald1", "/data/dkim/old.example/herald1.key", "MIIBpub", 1));
   EXPECT_EQ((*d)->verified_at, 77);
   EXPECT_FALSE((*d)->dkim_pending);
   EXPECT_FALSE((*d)->dkim_previous);
@@ -160,13 +165,17 @@ TEST(DkimRotationRules, PendingKeyReplacesEarlierPendingAndSameSelectorPrevious)
   };
   const Case cases[] = {
       {"first rotation", domain(), {}, std::nullopt},
-      {"--new-key over a pending key", domain(key("herald2", "/k/herald2-5.key", "P5", 5)),
-       {"/k/herald2-5.key"}, std::nullopt},
+      {"--new-key over a pending key",
+       domain(key("herald2", "/k/herald2-5.key", "P5", 5)),
+       {"/k/herald2-5.key"},
+       std::nullopt},
       {"previous key under the same selector",
        domain(std::nullopt, key("herald2", "/k/herald2-3.key", "P3", 3)),
-       {"/k/herald2-3.key"}, std::nullopt},
+       {"/k/herald2-3.key"},
+       std::nullopt},
       {"previous key under another selector is kept",
-       domain(std::nullopt, key("old", "/k/old.key", "PO", 2)), {},
+       domain(std::nullopt, key("old", "/k/old.key", "PO", 2)),
+       {},
        key("old", "/k/old.key", "PO", 2)},
   };
   for (const auto& c : cases) {
@@ -218,9 +227,8 @@ TEST(DkimRotationRecords, PendingAndPreviousAreListedButNotRequired) {
     std::vector<std::string> seen;
     bool pass;
   };
-  const Case cases[] = {{{"v=DKIM1; k=rsa; p=P9"}, true},
-                        {{"v=DKIM1; k=rsa; p=PUB1"}, false},
-                        {{}, false}};
+  const Case cases[] = {
+      {{"v=DKIM1; k=rsa; p=P9"}, true}, {{"v=DKIM1; k=rsa; p=PUB1"}, false}, {{}, false}};
   for (const auto& c : cases) {
     auto check = check_record(next, TxtLookup{false, "", c.seen}, "mail.example.net");
     EXPECT_EQ(check.pass, c.pass) << (c.seen.empty() ? "(none)" : c.seen[0]);
@@ -288,7 +296,7 @@ TEST_F(DkimAccountsTest, FullRotationCycle) {
   ASSERT_TRUE(now.dkim_previous);
   EXPECT_EQ(now.dkim_previous->key_path, first.dkim_key_path);
   EXPECT_TRUE(std::filesystem::exists(first.dkim_key_path));  // kept while previous
-  EXPECT_FALSE(accounts_->activate_dkim_key(now));           // nothing pending any more
+  EXPECT_FALSE(accounts_->activate_dkim_key(now));            // nothing pending any more
 
   // The next rotation reuses herald1 and only now deletes the first key.
   auto second = accounts_->start_dkim_rotation("example.com", false);

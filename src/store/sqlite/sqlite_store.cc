@@ -55,10 +55,6 @@ void bind_dkim_key(Statement& st, int first, const std::optional<DkimKey>& k) {
   st.bind(first + 3, k->created_at);
 }
 
-std::optional<std::int64_t> no_value() {
-  return std::nullopt;
-}
-
 }  // namespace
 
 Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
@@ -75,9 +71,15 @@ Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
   return st->collect([](const Statement& s) {
-    return Domain{s.text(0),           s.text(1),           s.text(2),
-                  s.text(3),           s.text(4),           s.integer(5),
-                  s.optional_integer(6), dkim_key_at(s, 7), dkim_key_at(s, 11),
+    return Domain{s.text(0),
+                  s.text(1),
+                  s.text(2),
+                  s.text(3),
+                  s.text(4),
+                  s.integer(5),
+                  s.optional_integer(6),
+                  dkim_key_at(s, 7),
+                  dkim_key_at(s, 11),
                   s.optional_integer(15)};
   });
 }
@@ -120,7 +122,7 @@ Result<void> SqliteStore::update_domain_dkim(const Domain& current, const Domain
   if (current.dkim_pending)
     st->bind(15, current.dkim_pending->key_path);
   else
-    st->bind(15, no_value());
+    st->bind(15, std::optional<std::int64_t>());  // NULL: "IS NULL", no key pending
   if (auto r = st->run(); !r) return r;
   if (writer_.changes() == 0)
     return make_error("the DKIM keys of " + next.name +
