@@ -14,11 +14,13 @@ namespace {
 
 using nlohmann::json;
 
-// " (recommended)" for DMARC, " (optional)" for the records of a key rotation (their hint
-// says why), nothing for required records.
+// Why a record that is not required for verification is listed: DMARC is recommended, the
+// records of a key rotation are shown with their purpose (their hint says more).
 std::string optional_label(const accounts::DnsRecordSpec& r) {
   if (r.required) return "";
-  return r.hint.empty() ? " (recommended)" : " (optional)";
+  if (r.purpose == "dkim-next") return " (pending rotation)";
+  if (r.purpose == "dkim-previous") return " (retired key)";
+  return " (recommended)";
 }
 
 void print_record(const accounts::DnsRecordSpec& r) {
@@ -200,10 +202,11 @@ int rotate_start(accounts::Accounts& acc, const std::string& name, bool new_key)
     std::cout << "A DKIM key rotation is already pending for " << d.name << ": selector "
               << pending.selector << ", key generated " << format_rfc3339(pending.created_at)
               << " (--new-key replaces it with a new key).\n";
-  if (started->discarded_previous)
-    std::cout << "The previous key (selector " << started->discarded_previous->selector
-              << ") is discarded: once its record is replaced by the one below, mail signed "
-                 "with it no longer verifies.\n";
+  if (const auto& old = started->discarded_previous)
+    std::cout << "The previous key (selector " << old->selector << ", retired "
+              << format_rfc3339(d.dkim_active().created_at)
+              << ") is discarded: once the record below replaces its record, mail signed with "
+                 "it no longer verifies.\n";
   std::cout << "\nPublish this DNS record:\n";
   for (const auto& r : accounts::dkim_records(d))
     if (r.purpose == "dkim-next") print_record(r);
@@ -241,6 +244,9 @@ int rotate_activate(Context& ctx, accounts::Accounts& acc, const std::string& na
   if (!done) return report(done.error());
   std::cout << "Activated: " << done->name << " now signs with selector " << done->dkim_selector
             << ".\n";
+  if (force)
+    std::cout << "DNS was not checked (--force): until " << done->dkim_selector << "._domainkey."
+              << done->name << " publishes the new key, receivers cannot verify its signatures.\n";
   if (done->dkim_previous)
     std::cout << "Keep the " << done->dkim_previous->selector << "._domainkey." << done->name
               << " record published for a few days so that mail signed with the previous key "

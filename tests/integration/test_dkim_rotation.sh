@@ -55,11 +55,11 @@ step "--activate is refused while DNS does not show the herald2 record"
 run herald domain rotate-dkim example.com --activate
 expect_rc "rotate-dkim --activate before publishing" 1
 expect_contains "refusal" "$ERR" "not activated: DNS does not show the new key's record herald2._domainkey.example.com"
-expect_contains "what DNS returned" "$OUT" "FAIL dkim-next (optional)  herald2._domainkey.example.com"
+expect_contains "what DNS returned" "$OUT" "FAIL dkim-next (pending rotation)  herald2._domainkey.example.com"
 expect_contains "what DNS returned" "$OUT" "seen:     (nothing)"
 run herald domain verify example.com
 expect_rc "domain verify (pending record missing is not a failure)" 0
-expect_contains "verify checks the pending record" "$OUT" "FAIL dkim-next (optional)  herald2._domainkey.example.com"
+expect_contains "verify checks the pending record" "$OUT" "FAIL dkim-next (pending rotation)  herald2._domainkey.example.com"
 deliver_and_verify "during rotation" herald1
 
 step "publish the herald2 record (dnsmasq restarted with it); --activate succeeds"
@@ -70,7 +70,7 @@ start_dns test example.com
 [ "$PORT_DNS" == "$OLD_DNS_PORT" ] || { stop_server; start_server; }  # the port moved
 run herald domain rotate-dkim example.com --activate
 expect_rc "rotate-dkim --activate" 0
-expect_contains "activation check" "$OUT" "PASS dkim-next (optional)  herald2._domainkey.example.com"
+expect_contains "activation check" "$OUT" "PASS dkim-next (pending rotation)  herald2._domainkey.example.com"
 expect_contains "activation" "$OUT" "now signs with selector herald2"
 expect_contains "activation" "$OUT" "Keep the herald1._domainkey.example.com record published"
 
@@ -81,7 +81,7 @@ expect_server_alive "after the rotation"
 step "show, the API and verify list herald1 as the previous key"
 run herald domain show example.com
 expect_rc "domain show" 0
-expect_contains "show: previous key" "$OUT" "dkim-previous (optional)"
+expect_contains "show: previous key" "$OUT" "dkim-previous (retired key)"
 expect_contains "show: previous record" "$OUT" "name:  herald1._domainkey.example.com"
 expect_contains "show: hint" "$OUT" "keep this record published for a few days"
 herald domain show example.com --json >"$WORK/show3.json"
@@ -93,4 +93,4 @@ expect_eq "API DKIM records" '[["dkim", "herald2"], ["dkim-previous", "herald1"]
 run herald domain verify example.com
 expect_rc "domain verify after the rotation" 0
 expect_contains "verify: the active key is herald2" "$OUT" "PASS dkim  herald2._domainkey.example.com"
-expect_contains "verify: the previous record" "$OUT" "PASS dkim-previous (optional)  herald1._domainkey.example.com"
+expect_contains "verify: the previous record" "$OUT" "PASS dkim-previous (retired key)  herald1._domainkey.example.com"
