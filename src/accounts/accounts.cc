@@ -13,8 +13,6 @@ namespace herald::accounts {
 
 namespace {
 
-constexpr std::string_view kFirstSelector = "herald1";
-
 std::string random_token() {
   unsigned char raw[16];
   RAND_bytes(raw, sizeof raw);
@@ -50,13 +48,17 @@ Result<store::Domain> Accounts::add_domain(std::string_view raw_name) {
   if (existing->has_value()) return make_error("domain " + name + " already exists");
   auto key = generate_dkim_key(2048);
   if (!key) return key.error();
-  auto path = dkim_key_path(name, kFirstSelector);
+  auto path = dkim_key_path(name, kDkimSelectors[0]);
   std::error_code ec;
   std::filesystem::remove(path, ec);  // a leftover from a domain removed earlier
   if (auto r = write_private_key(path, key->private_pem); !r) return r.error();
-  store::Domain d{name,          random_token(),  std::string(kFirstSelector),
-                  path.string(), key->public_b64, now_millis(),
-                  std::nullopt};
+  store::Domain d;
+  d.name = name;
+  d.verify_token = random_token();
+  d.dkim_selector = kDkimSelectors[0];
+  d.dkim_key_path = path.string();
+  d.dkim_public_key = key->public_b64;
+  d.created_at = now_millis();
   if (auto r = store_.add_domain(d); !r) {
     std::filesystem::remove(path, ec);
     return r.error();

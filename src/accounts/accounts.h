@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "accounts/dkim_rotation.h"
 #include "common/result.h"
 #include "store/store.h"
 
@@ -29,7 +30,21 @@ class Accounts {
   // then stores the argon2id hash. The password is never logged or stored in clear.
   Result<void> set_password(std::string_view address, std::string_view password);
 
+  // Rotation start (dkim_rotation.h): generates a key under the other selector and stores it
+  // as the domain's pending key. When a key is already pending it is returned as it is,
+  // unless `new_key` asks for a fresh one (which replaces it).
+  Result<RotationStart> start_dkim_rotation(std::string_view name, bool new_key);
+  // Activation: `checked` is the domain as read before the caller checked that DNS publishes
+  // its pending key; fails when there is no pending key or the keys changed since. Returns the
+  // domain as now stored. The replaced key files are deleted after the store update.
+  Result<store::Domain> activate_dkim_key(const store::Domain& checked);
+
+  // The first key of a domain: <data_dir>/dkim/<domain>/<selector>.key.
   std::filesystem::path dkim_key_path(std::string_view domain, std::string_view selector) const;
+  // A rotated key: <data_dir>/dkim/<domain>/<selector>-<created millis>.key, a name no earlier
+  // key of the domain had, so that a signer reading the old file never sees it change.
+  std::filesystem::path rotated_key_path(std::string_view domain, std::string_view selector,
+                                         UnixMillis created) const;
 
  private:
   store::Store& store_;

@@ -101,15 +101,40 @@ RecordCheck check_dkim(RecordCheck c, const TxtLookup& lookup) {
 
 }  // namespace
 
+std::vector<DnsRecordSpec> dkim_records(const store::Domain& d) {
+  auto record = [&](std::string purpose, const store::DkimKey& k, bool required, std::string hint) {
+    return DnsRecordSpec{std::move(purpose),
+                         k.selector + "._domainkey." + d.name,
+                         "TXT",
+                         "v=DKIM1; k=rsa; p=" + k.public_key,
+                         required,
+                         std::move(hint)};
+  };
+  std::vector<DnsRecordSpec> out{record("dkim", d.dkim_active(), true, "")};
+  if (d.dkim_pending)
+    out.push_back(record("dkim-next", *d.dkim_pending, false,
+                         "the pending key of a rotation: mail is signed with it only after "
+                         "this record is published and 'herald domain rotate-dkim " +
+                             d.name + " --activate' has run"));
+  if (d.dkim_previous)
+    out.push_back(record("dkim-previous", *d.dkim_previous, false,
+                         "the key used before the last rotation (" +
+                             format_rfc3339(d.dkim_active().created_at) +
+                             "): keep this record published for a few days so that mail "
+                             "signed with it still verifies"));
+  return out;
+}
+
 std::vector<DnsRecordSpec> records_to_publish(const store::Domain& d,
                                               std::string_view herald_hostname) {
-  return {
-      {"ownership", "_herald." + d.name, "TXT", "herald-verification=" + d.verify_token, true},
-      {"spf", d.name, "TXT", "v=spf1 a:" + std::string(herald_hostname) + " -all", true},
-      {"dkim", d.dkim_selector + "._domainkey." + d.name, "TXT",
-       "v=DKIM1; k=rsa; p=" + d.dkim_public_key, true},
-      {"dmarc", "_dmarc." + d.name, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@" + d.name, false},
+  std::vector<DnsRecordSpec> out{
+      {"ownership", "_herald." + d.name, "TXT", "herald-verification=" + d.verify_token, true, ""},
+      {"spf", d.name, "TXT", "v=spf1 a:" + std::string(herald_hostname) + " -all", true, ""},
   };
+  for (auto& r : dkim_records(d)) out.push_back(std::move(r));
+  out.push_back({"dmarc", "_dmarc." + d.name, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@" + d.name,
+                 false, ""});
+  return out;
 }
 
 RecordCheck check_record(const DnsRecordSpec& spec, const TxtLookup& lookup,
@@ -117,7 +142,7 @@ RecordCheck check_record(const DnsRecordSpec& spec, const TxtLookup& lookup,
   RecordCheck c{spec, false, "", ""};
   if (lookup.failed) return fail(c, "lookup failed: " + lookup.error);
   if (spec.purpose == "spf") return check_spf(c, lookup, herald_hostname);
-  if (spec.purpose == "dkim") return check_dkim(c, lookup);
+  if (starts_with_ci(spec.purpose, "dkim")) return check_dkim(c, lookup);
   if (spec.purpose == "dmarc") {
     for (const auto& v : lookup.values) {
       if (starts_with_ci(v, "v=DMARC1")) {

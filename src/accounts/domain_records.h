@@ -6,6 +6,11 @@
 //   dkim       TXT <selector>._domainkey.DOMAIN    v=DKIM1; k=rsa; p=<public key>
 //   dmarc      TXT _dmarc.DOMAIN                   v=DMARC1; p=none; rua=mailto:dmarc@DOMAIN
 // The first three are required for a domain to count as verified; DMARC is recommended.
+// During a DKIM key rotation (dkim_rotation.h) two more records may be listed, never required
+// for verification:
+//   dkim-next      the pending key's record: publish it, then activate the rotation
+//   dkim-previous  the retired key's record: keep it for a few days so that mail signed with
+//                  it before the activation still verifies
 #pragma once
 
 #include <string>
@@ -17,15 +22,19 @@
 namespace herald::accounts {
 
 struct DnsRecordSpec {
-  std::string purpose;  // ownership | spf | dkim | dmarc
+  std::string purpose;  // ownership | spf | dkim | dkim-next | dkim-previous | dmarc
   std::string name;     // fully qualified, no trailing dot
   std::string type;     // always TXT today
   std::string value;    // what to publish
   bool required = true;
+  std::string hint;  // why and until when to publish it, for the records that are not required
 };
 
 std::vector<DnsRecordSpec> records_to_publish(const store::Domain& domain,
                                               std::string_view herald_hostname);
+
+// The DKIM records alone (dkim, then dkim-next and dkim-previous when there are such keys).
+std::vector<DnsRecordSpec> dkim_records(const store::Domain& domain);
 
 // What the resolver answered for a record's name.
 struct TxtLookup {

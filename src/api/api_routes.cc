@@ -3,6 +3,8 @@
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 
+#include "accounts/domain_records.h"
+
 namespace herald::api {
 
 namespace {
@@ -100,10 +102,21 @@ ApiResponse domains(store::Store& store) {
   auto rows = store.list_domains();
   if (!rows) return error(503, rows.error().message);
   json out = json::array();
-  for (const auto& d : *rows)
+  for (const auto& d : *rows) {
+    // The same DKIM records (active, pending, previous) as `herald domain show --json`.
+    json dkim = json::array();
+    for (const auto& r : accounts::dkim_records(d)) {
+      json rec = {{"purpose", r.purpose}, {"selector", r.name.substr(0, r.name.find('.'))},
+                  {"name", r.name},       {"type", r.type},
+                  {"value", r.value},     {"required", r.required}};
+      if (!r.hint.empty()) rec["hint"] = r.hint;
+      dkim.push_back(std::move(rec));
+    }
     out.push_back({{"name", d.name},
                    {"dkim_selector", d.dkim_selector},
+                   {"dkim_records", std::move(dkim)},
                    {"verified", d.verified_at.has_value()}});
+  }
   return {200, "application/json", out.dump() + "\n"};
 }
 

@@ -11,7 +11,14 @@ namespace herald::store {
 namespace {
 
 Domain example_domain(std::string name = "example.com") {
-  return Domain{name, "tok", "herald1", "/k", "MIIB", 1000, std::nullopt};
+  Domain d;
+  d.name = name;
+  d.verify_token = "tok";
+  d.dkim_selector = "herald1";
+  d.dkim_key_path = "/k";
+  d.dkim_public_key = "MIIB";
+  d.created_at = 1000;
+  return d;
 }
 
 NewMessage message(std::string qid, std::string sender, std::vector<std::string> rcpts,

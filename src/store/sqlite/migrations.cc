@@ -101,6 +101,17 @@ CREATE TABLE queue_control (
 );
 INSERT INTO queue_control(id, generation) VALUES (1, 0);
 )sql"},
+    {4, "DKIM key rotation: a pending and a previous key per domain", R"sql(
+ALTER TABLE domains ADD COLUMN dkim_activated_at INTEGER;
+ALTER TABLE domains ADD COLUMN pending_selector TEXT;
+ALTER TABLE domains ADD COLUMN pending_key_path TEXT;
+ALTER TABLE domains ADD COLUMN pending_public_key TEXT;
+ALTER TABLE domains ADD COLUMN pending_created_at INTEGER;
+ALTER TABLE domains ADD COLUMN previous_selector TEXT;
+ALTER TABLE domains ADD COLUMN previous_key_path TEXT;
+ALTER TABLE domains ADD COLUMN previous_public_key TEXT;
+ALTER TABLE domains ADD COLUMN previous_created_at INTEGER;
+)sql"},
 };
 
 Result<int> current_version(Connection& c) {

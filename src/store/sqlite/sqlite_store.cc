@@ -90,20 +90,50 @@ Result<void> SqliteStore::add_domain(const Domain& d) {
   return {};
 }
 
+namespace {
+
+// The pending and previous keys are four nullable columns each, starting at `col`; a NULL
+// selector means no key.
+std::optional<DkimKey> dkim_key_at(const Statement& s, int col) {
+  if (s.is_null(col)) return std::nullopt;
+  return DkimKey{s.text(col), s.text(col + 1), s.text(col + 2), s.integer(col + 3)};
+}
+
+void bind_dkim_key(Statement& st, int first, const std::optional<DkimKey>& k) {
+  if (!k) {
+    for (int i = first; i < first + 4; ++i) st.bind(i, std::optional<std::int64_t>());
+    return;
+  }
+  st.bind(first, k->selector).bind(first + 1, k->key_path).bind(first + 2, k->public_key);
+  st.bind(first + 3, k->created_at);
+}
+
+}  // namespace
+
 Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
                                                         std::string_view arg) {
   std::lock_guard lock(read_mutex_);
   std::string sql =
       "SELECT name, verify_token, dkim_selector, dkim_key_path, dkim_public_key, created_at, "
-      "verified_at FROM domains ";
+      "verified_at, pending_selector, pending_key_path, pending_public_key, pending_created_at, "
+      "previous_selector, previous_key_path, previous_public_key, previous_created_at, "
+      "dkim_activated_at FROM domains ";
   sql += where;
   sql += " ORDER BY name";
   auto st = reader_.prepare(sql);
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
   return st->collect([](const Statement& s) {
-    return Domain{
-        s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.optional_integer(6)};
+    return Domain{s.text(0),
+                  s.text(1),
+                  s.text(2),
+                  s.text(3),
+                  s.text(4),
+                  s.integer(5),
+                  s.optional_integer(6),
+                  dkim_key_at(s, 7),
+                  dkim_key_at(s, 11),
+                  s.optional_integer(15)};
   });
 }
 
@@ -125,6 +155,31 @@ Result<void> SqliteStore::set_domain_verified(std::string_view name, std::option
   st->bind(1, at).bind(2, name);
   if (auto r = st->run(); !r) return r;
   if (writer_.changes() == 0) return make_error("no such domain: " + std::string(name));
+  return {};
+}
+
+Result<void> SqliteStore::update_domain_dkim(const Domain& current, const Domain& next) {
+  std::lock_guard lock(write_mutex_);
+  auto st = writer_.prepare(
+      "UPDATE domains SET dkim_selector = ?, dkim_key_path = ?, dkim_public_key = ?, "
+      "dkim_activated_at = ?, pending_selector = ?, pending_key_path = ?, "
+      "pending_public_key = ?, pending_created_at = ?, previous_selector = ?, "
+      "previous_key_path = ?, previous_public_key = ?, previous_created_at = ? "
+      "WHERE name = ? AND dkim_key_path = ? AND pending_key_path IS ?");
+  if (!st) return st.error();
+  st->bind(1, next.dkim_selector).bind(2, next.dkim_key_path).bind(3, next.dkim_public_key);
+  st->bind(4, next.dkim_activated_at);
+  bind_dkim_key(*st, 5, next.dkim_pending);
+  bind_dkim_key(*st, 9, next.dkim_previous);
+  st->bind(13, next.name).bind(14, current.dkim_key_path);
+  if (current.dkim_pending)
+    st->bind(15, current.dkim_pending->key_path);
+  else
+    st->bind(15, std::optional<std::int64_t>());  // NULL: "IS NULL", no key pending
+  if (auto r = st->run(); !r) return r;
+  if (writer_.changes() == 0)
+    return make_error("the DKIM keys of " + next.name +
+                      " changed meanwhile (another rotation?); nothing was changed, try again");
   return {};
 }
 

@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Domain>> find_domain(std::string_view name) override;
   Result<std::vector<Domain>> list_domains() override;
   Result<void> set_domain_verified(std::string_view name, std::optional<UnixMillis>) override;
+  Result<void> update_domain_dkim(const Domain& current, const Domain& next) override;
   Result<void> remove_domain(std::string_view name, bool with_senders) override;
 
   Result<void> add_sender(const Sender&) override;
