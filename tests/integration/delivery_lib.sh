@@ -198,6 +198,17 @@ dns_txt() {
   for ((i = 0; i < ${#value}; i += 255)); do chunks+=("${value:i:255}"); done
   DNS_ARGS+=("--txt-record=$name,$(IFS=,; echo "${chunks[*]}")")
 }
+# dns_publish_domain DOMAIN: every TXT record `herald domain show DOMAIN` asks to publish
+# (ownership token, SPF, DKIM, DMARC), as an administrator would; the JSON is kept in
+# $WORK/show.json for the test's own checks.
+dns_publish_domain() {
+  local name value
+  herald domain show "$1" --json >"$WORK/show.json"
+  while IFS=$'\t' read -r name value; do
+    dns_txt "$name" "$value"
+  done < <(pyjson '"\n".join(r["name"] + "\t" + r["value"] for r in d["dns_records"])' \
+    <"$WORK/show.json")
+}
 
 # start_dns ZONE...: dnsmasq on 127.0.0.1:$PORT_DNS with the records added so far,
 # authoritative-like (NXDOMAIN for unknown names) for each ZONE.

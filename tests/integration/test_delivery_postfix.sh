@@ -148,10 +148,7 @@ setup_sender
 step "DNS: dest.test MX -> mx1.dest.test ($NET.1); example.com's records as Herald prints them"
 dns_mx dest.test mx1.dest.test 10
 dns_a mx1.dest.test "$NET.1"
-herald domain show example.com --json >"$WORK/show.json"
-while IFS=$'\t' read -r name value; do
-  dns_txt "$name" "$value"
-done < <(pyjson '"\n".join(r["name"] + "\t" + r["value"] for r in d["dns_records"])' <"$WORK/show.json")
+dns_publish_domain example.com
 start_dns test example.com
 
 step "a private Postfix: smtpd on $NET.1:25 with STARTTLS, dest.test into a Maildir, no relay"
