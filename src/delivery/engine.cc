@@ -349,7 +349,9 @@ asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(que
     records.push_back(std::move(rec));
   }
   // Durable before the scheduler sees the recipients again (group commit with other jobs).
-  auto r = co_await record_outcome({records, std::move(suppress)});
+  // A named local, not a braced temporary in the co_await: GCC 12 destroyed that twice.
+  spool::Spool::Outcome outcome{records, std::move(suppress)};
+  auto r = co_await record_outcome(std::move(outcome));
   if (r && !retry.empty()) {
     // A `queue hold` or `delete` during the attempt wins over its deferral (the store kept
     // the operator's status): only rows really deferred are scheduled again.
