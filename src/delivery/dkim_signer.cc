@@ -7,8 +7,10 @@
 #undef _Bool
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <cctype>
@@ -64,7 +66,9 @@ bool is_dns_name(std::string_view s) {
 // Checks the key with OpenSSL before libopendkim sees it: libopendkim 2.11 leaks its key
 // state when it fails to load a key (dkim_privkey_load), and its error text is less useful.
 // rsa-sha256 needs an RSA key; verifiers ignore keys under 1024 bits (RFC 8301 §3.2).
-Result<void> check_private_key(std::string_view pem) {
+// Returns the key as base64 DER (traditional RSAPrivateKey, what d2i_PrivateKey_bio reads).
+Result<std::string> check_private_key(std::string_view pem) {
+  if (pem.size() > 64 * 1024) return make_error("DKIM signing failed: key too large");
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   if (!bio) return make_error("DKIM signing failed: out of memory");
@@ -75,7 +79,14 @@ Result<void> check_private_key(std::string_view pem) {
     return make_error("DKIM signing failed: the private key is not an RSA key");
   if (EVP_PKEY_get_bits(key.get()) < 1024)
     return make_error("DKIM signing failed: the RSA key is shorter than 1024 bits");
-  return ok();
+  unsigned char* der = nullptr;
+  int der_len = i2d_PrivateKey(key.get(), &der);
+  if (der_len <= 0) return make_error("DKIM signing failed: cannot encode the key");
+  std::string b64(4 * ((static_cast<std::size_t>(der_len) + 2) / 3) + 1, '\0');
+  int b64_len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der, der_len);
+  OPENSSL_clear_free(der, static_cast<std::size_t>(der_len));
+  b64.resize(static_cast<std::size_t>(b64_len));
+  return Result<std::string>(boost::system::in_place_value, std::move(b64));
 }
 
 Result<void> set_option(DKIM_LIB* lib, int option, const void* value, std::size_t size) {
@@ -86,6 +97,12 @@ Result<void> set_option(DKIM_LIB* lib, int option, const void* value, std::size_
 }
 
 }  // namespace
+
+Result<DkimKey> DkimKey::from_pem(std::string_view pem) {
+  auto der = check_private_key(pem);
+  if (!der) return der.error();
+  return DkimKey(std::move(*der));
+}
 
 std::span<const char* const> DkimSigner::signed_header_names() {
   return {kSignedHeaders.data(), kSignedHeaders.size() - 1};
@@ -111,10 +128,19 @@ Result<std::string> DkimSigner::signature_header(std::string_view message, std::
                                                  std::string_view private_key_pem) const {
   if (!is_dns_name(domain) || !is_dns_name(selector))
     return make_error("DKIM signing failed: invalid domain or selector");
-  if (private_key_pem.size() > 64 * 1024) return make_error("DKIM signing failed: key too large");
-  if (auto checked = check_private_key(private_key_pem); !checked) return checked.error();
+  auto key = DkimKey::from_pem(private_key_pem);
+  if (!key) return key.error();
+  return signature_header(message, domain, selector, *key);
+}
+
+Result<std::string> DkimSigner::signature_header(std::string_view message, std::string_view domain,
+                                                 std::string_view selector,
+                                                 const DkimKey& signing_key) const {
+  if (!is_dns_name(domain) || !is_dns_name(selector))
+    return make_error("DKIM signing failed: invalid domain or selector");
   // libopendkim wants NUL-terminated strings and copies them into the handle.
-  const std::string key(private_key_pem), dom(domain), sel(selector);
+  const std::string& key = signing_key.der_base64();
+  const std::string dom(domain), sel(selector);
   DKIM_STAT st = DKIM_STAT_OK;
   DkimHandle dkim(dkim_sign(lib_.get(), reinterpret_cast<const unsigned char*>("herald"), nullptr,
                             reinterpret_cast<dkim_sigkey_t>(const_cast<char*>(key.c_str())),

@@ -26,6 +26,21 @@ struct dkim_lib;  // libopendkim's DKIM_LIB; its header stays out of Herald's he
 
 namespace herald::delivery {
 
+// A private key checked once with OpenSSL and kept in the form libopendkim parses cheapest:
+// base64 of its DER encoding (dkim_sign() base64-decodes a key that does not start with
+// "-----" and dkim_privkey_load() reads it with d2i_PrivateKey_bio(), skipping PEM armour).
+// Immutable; share it across threads (DkimKeyCache hands out shared_ptr<const DkimKey>).
+class DkimKey {
+ public:
+  // `pem`: the domain's RSA private key (PEM, PKCS#1 or PKCS#8), >= 1024 bits (RFC 8301 §3.2).
+  static Result<DkimKey> from_pem(std::string_view pem);
+  const std::string& der_base64() const { return der_base64_; }
+
+ private:
+  explicit DkimKey(std::string der_base64) : der_base64_(std::move(der_base64)) {}
+  std::string der_base64_;
+};
+
 class DkimSigner {
  public:
   static Result<DkimSigner> create();
@@ -39,6 +54,9 @@ class DkimSigner {
   Result<std::string> signature_header(std::string_view message, std::string_view domain,
                                        std::string_view selector,
                                        std::string_view private_key_pem) const;
+  // The same with a key already checked and converted (the delivery path: no PEM parsing).
+  Result<std::string> signature_header(std::string_view message, std::string_view domain,
+                                       std::string_view selector, const DkimKey& key) const;
 
   // The header field names Herald signs (lower case), for documentation and tests.
   static std::span<const char* const> signed_header_names();

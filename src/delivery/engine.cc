@@ -64,6 +64,21 @@ auto DeliveryEngine::on_workers(F f) -> asio::awaitable<decltype(f())> {
       asio::use_awaitable);
 }
 
+asio::awaitable<Result<void>> DeliveryEngine::record_outcome(spool::Spool::Outcome outcome) {
+  auto error = co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
+      [this, &outcome](auto handler) {
+        auto ex = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        spool_.record_outcome(std::move(outcome), [shared, ex](Result<void> r) {
+          std::string err = r ? std::string() : r.error().message;
+          asio::post(ex, [shared, err = std::move(err)]() mutable { (*shared)(std::move(err)); });
+        });
+      },
+      asio::use_awaitable);
+  if (!error.empty()) co_return make_error(error);
+  co_return ok();
+}
+
 void DeliveryEngine::start() {
   asio::co_spawn(strand_, loop(), [](std::exception_ptr e) {
     if (!e) return;
@@ -202,11 +217,10 @@ asio::awaitable<std::string> DeliveryEngine::prepare_message(const store::Pendin
     auto d = store_.find_domain(domain);
     if (!d) return d.error();
     if (!d->has_value()) return Result<std::string>(boost::system::in_place_value, "");
-    std::ifstream key((*d)->dkim_key_path);
-    std::stringstream pem;
-    pem << key.rdbuf();
-    if (!key) return make_error("cannot read DKIM key " + (*d)->dkim_key_path);
-    return signer_->signature_header(body, (*d)->name, (*d)->dkim_selector, pem.str());
+    // The key file is read and parsed once per (path, selector, file version), not per message.
+    auto key = dkim_keys_.get((*d)->dkim_key_path, (*d)->dkim_selector);
+    if (!key) return key.error();
+    return signer_->signature_header(body, (*d)->name, (*d)->dkim_selector, **key);
   });
   if (!signature) {
     spdlog::warn("{}: not DKIM-signed: {}", first.queue_id, signature.error().message);
@@ -237,13 +251,18 @@ asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
 }
 
 asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt) {
-  // Suppressed recipients are recorded, not attempted.
+  // Suppressed recipients are recorded, not attempted. One worker hop for the whole job.
+  auto suppressed = co_await on_workers([&] {
+    std::map<std::int64_t, std::string> found;
+    for (const auto& r : job.recipients)
+      if (auto s = store_.find_suppression(r.recipient, now_millis()); s && s->has_value())
+        found[r.id] = suppression_reason(**s);
+    return found;
+  });
   std::vector<store::PendingRecipient> live;
   for (auto& r : job.recipients) {
-    auto s =
-        co_await on_workers([&] { return store_.find_suppression(r.recipient, now_millis()); });
-    if (s && s->has_value())
-      attempt.suppressed[r.id] = suppression_reason(**s);
+    if (auto it = suppressed.find(r.id); it != suppressed.end())
+      attempt.suppressed[r.id] = std::move(it->second);
     else
       live.push_back(r);
   }
@@ -350,17 +369,21 @@ asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(que
     if (rec.new_status == store::kExpired) it->second.outcome = Outcome::bounced;
     records.push_back(std::move(rec));
   }
-  auto r = co_await on_workers([&]() -> Result<void> {
-    for (const auto& s : suppress) (void)store_.add_suppression(s);
-    if (auto rec = store_.record_attempts(records); !rec) return rec;
+  // Durable before the scheduler sees the recipients again (group commit with other jobs).
+  // A named local, not a braced temporary in the co_await: GCC 12 destroyed that twice.
+  spool::Spool::Outcome outcome{records, std::move(suppress)};
+  auto r = co_await record_outcome(std::move(outcome));
+  if (r && !retry.empty()) {
     // A `queue hold` or `delete` during the attempt wins over its deferral (the store kept
     // the operator's status): only rows really deferred are scheduled again.
-    std::erase_if(retry, [&](const store::PendingRecipient& p) {
-      auto row = store_.find_recipient(p.id);
-      return !row || !row->has_value() || (*row)->status != store::kDeferred;
+    co_await on_workers([&] {
+      std::erase_if(retry, [&](const store::PendingRecipient& p) {
+        auto row = store_.find_recipient(p.id);
+        return !row || !row->has_value() || (*row)->status != store::kDeferred;
+      });
+      return 0;
     });
-    return {};
-  });
+  }
   if (!r) {
     spdlog::error("cannot record delivery attempts for {}: {}", job.recipients[0].queue_id,
                   r.error().message);

@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 
+#include "delivery/dkim_key_cache.h"
 #include "delivery/dkim_signer.h"
 #include "delivery/outbound_connection.h"
 #include "delivery/route.h"
@@ -74,6 +75,8 @@ class DeliveryEngine {
   void retire(std::unique_ptr<OutboundConnection> conn);
   template <class F>
   auto on_workers(F f) -> boost::asio::awaitable<decltype(f())>;
+  // Group-commits a job's outcome through the spool's writer; resumes once it is durable.
+  boost::asio::awaitable<Result<void>> record_outcome(spool::Spool::Outcome outcome);
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -85,6 +88,7 @@ class DeliveryEngine {
   std::unique_ptr<dns::AsyncResolver> resolver_;
   std::string resolver_error_;  // why resolver_ is null (bad [dns] settings)
   std::optional<DkimSigner> signer_;
+  DkimKeyCache dkim_keys_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   queue::Scheduler scheduler_;
   boost::asio::steady_timer wake_;

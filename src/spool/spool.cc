@@ -32,6 +32,18 @@ void Spool::record(store::Event event) {
   wake_.notify_one();
 }
 
+void Spool::record_outcome(Outcome outcome, Completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      outcomes_.push_back(PendingOutcome{std::move(outcome), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(make_error("server is shutting down"));
+}
+
 void Spool::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -56,18 +68,26 @@ std::string Spool::new_queue_id() {
 void Spool::run() {
   for (;;) {
     std::vector<Pending> batch;
+    std::vector<PendingOutcome> outcomes;
     std::vector<store::Event> events;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty() || !events_.empty(); });
-      if (pending_.empty() && events_.empty()) return;  // stopping, and drained
+      wake_.wait(lock, [&] {
+        return stopping_ || !pending_.empty() || !outcomes_.empty() || !events_.empty();
+      });
+      if (pending_.empty() && outcomes_.empty() && events_.empty()) return;  // stopping, drained
       while (!pending_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(pending_.front()));
         pending_.pop_front();
       }
+      while (!outcomes_.empty() && outcomes.size() < max_batch_) {
+        outcomes.push_back(std::move(outcomes_.front()));
+        outcomes_.pop_front();
+      }
       events.swap(events_);
     }
     if (!batch.empty()) commit(batch);
+    if (!outcomes.empty()) commit(outcomes);
     if (!events.empty()) {
       if (auto r = store_.record_events(events); !r)
         spdlog::warn("could not record {} events: {}", events.size(), r.error().message);
@@ -93,6 +113,30 @@ void Spool::commit(std::vector<Pending>& batch) {
     auto one = store_.accept_messages(std::span(&messages[i], 1));
     if (!one) spdlog::error("commit of {} failed: {}", messages[i].queue_id, one.error().message);
     batch[i].done(one);
+  }
+}
+
+void Spool::commit(std::vector<PendingOutcome>& batch) {
+  std::vector<store::AttemptRecord> attempts;
+  std::vector<store::Suppression> suppressions;
+  for (const auto& p : batch) {
+    attempts.insert(attempts.end(), p.outcome.attempts.begin(), p.outcome.attempts.end());
+    suppressions.insert(suppressions.end(), p.outcome.suppressions.begin(),
+                        p.outcome.suppressions.end());
+  }
+  auto r = store_.record_outcomes(attempts, suppressions);
+  outcome_batches_++;
+  if (r || batch.size() == 1) {
+    if (!r) spdlog::error("recording a delivery outcome failed: {}", r.error().message);
+    for (auto& p : batch) p.done(r);
+    return;
+  }
+  spdlog::warn("group commit of {} delivery outcomes failed ({}); retrying one by one",
+               batch.size(), r.error().message);
+  for (auto& p : batch) {
+    auto one = store_.record_outcomes(p.outcome.attempts, p.outcome.suppressions);
+    if (!one) spdlog::error("recording a delivery outcome failed: {}", one.error().message);
+    p.done(one);
   }
 }
 

@@ -166,6 +166,10 @@ class Store {
   virtual Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) = 0;
   // Updates each recipient's status and records the attempt, all in one transaction.
   virtual Result<void> record_attempts(std::span<const AttemptRecord> attempts) = 0;
+  // record_attempts() plus suppression entries (added or replaced), in ONE transaction: the
+  // delivery engine's group commit of many jobs' outcomes (spool::Spool::record_outcome).
+  virtual Result<void> record_outcomes(std::span<const AttemptRecord> attempts,
+                                       std::span<const Suppression> suppressions) = 0;
   virtual Result<std::vector<AttemptRow>> query_attempts(std::string_view queue_id) = 0;
   virtual Result<std::vector<PendingRecipient>> queue_list(const QueueFilter&) = 0;
   // Applies a queue command; returns how many recipients changed. Bumps the queue generation

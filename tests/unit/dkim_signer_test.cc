@@ -156,6 +156,21 @@ TEST(DkimSigner, SignatureVerifiesWithLibopendkim) {
   EXPECT_TRUE(r.passed);
 }
 
+// The delivery path: a key converted once (base64 DER for libopendkim), then used per message.
+TEST(DkimSigner, PreloadedKeySignsVerifiably) {
+  auto key = DkimKey::from_pem(test_key().private_pem);
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_FALSE(key->der_base64().starts_with("-----"));  // not PEM: libopendkim's DER path
+  Verifier verifier(txt_record());
+  for (int i = 0; i < 3; ++i) {
+    auto header = signer().signature_header(kMessage, kDomain, kSelector, *key);
+    ASSERT_TRUE(header) << header.error().message;
+    VerifyResult r = verifier.verify(*header + kMessage);
+    EXPECT_EQ(r.status, DKIM_STAT_OK) << dkim_getresultstr(r.status);
+    EXPECT_TRUE(r.passed);
+  }
+}
+
 TEST(DkimSigner, FieldShapeAlgorithmAndCanonicalization) {
   auto header = signer().signature_header(kMessage, kDomain, kSelector, test_key().private_pem);
   ASSERT_TRUE(header) << header.error().message;

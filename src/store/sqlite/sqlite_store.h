@@ -54,6 +54,8 @@ class SqliteStore final : public Store {
                                                           std::uint32_t limit) override;
   Result<std::optional<PendingRecipient>> find_recipient(std::int64_t id) override;
   Result<void> record_attempts(std::span<const AttemptRecord> attempts) override;
+  Result<void> record_outcomes(std::span<const AttemptRecord> attempts,
+                               std::span<const Suppression> suppressions) override;
   Result<std::vector<AttemptRow>> query_attempts(std::string_view queue_id) override;
   Result<std::vector<PendingRecipient>> queue_list(const QueueFilter&) override;
   Result<std::uint64_t> queue_control(QueueAction, const QueueSelector&) override;

@@ -34,6 +34,16 @@ Result<void> bump_generation(Connection& c) {
   return st->run();
 }
 
+Result<void> insert_suppression(Connection& c, const Suppression& s) {
+  auto st = c.prepare(
+      "INSERT OR REPLACE INTO suppressions(entry, is_domain, reason, source, created_at, "
+      "expires_at) VALUES(?,?,?,?,?,?)");
+  if (!st) return st.error();
+  st->bind(1, s.entry).bind(2, std::int64_t{s.is_domain ? 1 : 0}).bind(3, s.reason);
+  st->bind(4, s.source).bind(5, s.created_at).bind(6, s.expires_at);
+  return st->run();
+}
+
 }  // namespace
 
 Result<void> SqliteStore::set_sender_bounces(std::string_view address, bool enabled) {
@@ -93,9 +103,16 @@ Result<std::vector<PendingRecipient>> SqliteStore::queue_list(const QueueFilter&
 }
 
 Result<void> SqliteStore::record_attempts(std::span<const AttemptRecord> attempts) {
+  return record_outcomes(attempts, {});
+}
+
+Result<void> SqliteStore::record_outcomes(std::span<const AttemptRecord> attempts,
+                                          std::span<const Suppression> suppressions) {
   std::lock_guard lock(write_mutex_);
   auto tx = Transaction::begin(writer_);
   if (!tx) return tx.error();
+  for (const auto& s : suppressions)
+    if (auto r = insert_suppression(writer_, s); !r) return r;
   // Only a recipient still waiting is updated: a `queue delete` or `hold` that happened while
   // the attempt ran wins over a deferral (but a delivery is always recorded).
   auto upd = writer_.cached(
@@ -185,13 +202,7 @@ Result<std::int64_t> SqliteStore::queue_generation() {
 
 Result<void> SqliteStore::add_suppression(const Suppression& s) {
   std::lock_guard lock(write_mutex_);
-  auto st = writer_.prepare(
-      "INSERT OR REPLACE INTO suppressions(entry, is_domain, reason, source, created_at, "
-      "expires_at) VALUES(?,?,?,?,?,?)");
-  if (!st) return st.error();
-  st->bind(1, s.entry).bind(2, std::int64_t{s.is_domain ? 1 : 0}).bind(3, s.reason);
-  st->bind(4, s.source).bind(5, s.created_at).bind(6, s.expires_at);
-  return st->run();
+  return insert_suppression(writer_, s);
 }
 
 Result<void> SqliteStore::remove_suppression(std::string_view entry) {
