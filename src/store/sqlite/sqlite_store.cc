@@ -63,11 +63,25 @@ SqliteStore::SqliteStore(Connections connections, int version, const std::filesy
   checkpointer_ = std::make_unique<Checkpointer>(std::move(*connections.checkpointer),
                                                  std::filesystem::path(file.string() + "-wal"),
                                                  write_mutex_, policy);
-  // Only wakes the checkpointer: the COMMIT that calls it never copies pages itself.
-  auto hooked =
-      writer_.set_wal_hook([cp = checkpointer_.get()](int frames) { cp->on_commit(frames); });
+  // Normally only wakes the checkpointer: the COMMIT that calls it copies no pages. Backstop:
+  // when the thread falls behind (starved of CPU, a burst of large batches) and the WAL passes
+  // twice the limit, the writer checkpoints itself as SQLite's auto-checkpoint would, so the
+  // WAL stays bounded whatever the scheduling.
+  const int backstop_frames = static_cast<int>(2 * options.wal_limit_bytes / writer_page_size());
+  auto hooked = writer_.set_wal_hook([this, cp = checkpointer_.get(), backstop_frames](int n) {
+    cp->on_commit(n);
+    if (n >= backstop_frames) (void)writer_.checkpoint(CheckpointMode::passive);
+  });
   if (!hooked) spdlog::warn("store: keeping automatic checkpoints: {}", hooked.error().message);
   checkpointer_->start();
+}
+
+std::uint64_t SqliteStore::writer_page_size() {
+  auto st = writer_.prepare("PRAGMA page_size");
+  if (!st) return 4096;
+  auto row = st->step();
+  if (!row || !*row || st->integer(0) <= 0) return 4096;  // SQLite's default
+  return static_cast<std::uint64_t>(st->integer(0));
 }
 
 SqliteStore::~SqliteStore() {

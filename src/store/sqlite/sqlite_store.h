@@ -67,6 +67,7 @@ class SqliteStore final : public Store {
                                                       UnixMillis now) override;
 
  private:
+  std::uint64_t writer_page_size();
   Result<std::vector<Domain>> select_domains(std::string_view where, std::string_view arg);
   Result<std::vector<Sender>> select_senders(std::string_view where, std::string_view arg);
   Result<std::vector<PendingRecipient>> select_pending(std::string_view where,
