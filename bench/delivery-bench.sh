@@ -4,7 +4,8 @@
 #
 # Usage (as root, from anywhere):
 #   bench/delivery-bench.sh [--repeat 3] [--secs 10] [--sessions "20 100"] [--no-profile]
-#                           [--no-doc] [--shared DIR] [--herald BINARY]
+#                           [--no-doc] [--shared DIR] [--herald BINARY] [--postfix-dkim]
+# --postfix-dkim: Postfix DKIM-signs too (OpenDKIM milter, the same key), like for like.
 #
 # Load: the shared harness (../shared/bench/smtp-bench.sh --engine python --starttls --auth ...
 # --sink-port PORT), 4 KiB messages, one recipient, --sessions concurrent submission sessions
@@ -36,7 +37,7 @@
 # Only loopback addresses are used; every run is bounded by a message count and by time.
 set -euo pipefail
 
-repeat=3 secs=10 sessions_list="20 100" profile=1 write_doc=1 herald_bin=
+repeat=3 secs=10 sessions_list="20 100" profile=1 write_doc=1 herald_bin= postfix_dkim=0
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cmdline="bench/delivery-bench.sh $*"
@@ -47,13 +48,45 @@ while [ $# -gt 0 ]; do
     --repeat) repeat=$2; shift ;;          --secs) secs=$2; shift ;;
     --sessions) sessions_list=$2; shift ;; --no-profile) profile=0 ;;
     --no-doc) write_doc=0 ;;               --shared) shared=$2; shift ;;
-    --herald) herald_bin=$2; shift ;;
+    --herald) herald_bin=$2; shift ;;  --postfix-dkim) postfix_dkim=1 ;;
     -h|--help) usage ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
   shift
 done
 bench_init
+
+# postfix_sign_with_opendkim: like for like - Postfix DKIM-signs too, through Debian's OpenDKIM
+# milter with the same RSA-2048 key Herald signs with (relaxed/relaxed). Its CPU counts as
+# Postfix's (postfix_ticks adds the opendkim process). Undone at exit.
+postfix_sign_with_opendkim() {
+  command -v opendkim >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q opendkim >/dev/null
+  local domain=${USER_ADDR#*@} key port
+  key=$(find "$work" -path "*dkim*" -name 'herald1*.key' | head -1)
+  [ -n "$key" ] || { echo "no DKIM key of $domain under $work" >&2; exit 1; }
+  # opendkim refuses files under a directory others may write (such as /var/tmp).
+  dkim_dir=$(mktemp -d /run/herald-bench-opendkim.XXXXXX)
+  chmod 755 "$dkim_dir"
+  install -o opendkim -m 600 "$key" "$dkim_dir/key"
+  OPENDKIM_PID=$dkim_dir/opendkim.pid
+  port=$(free_port)
+  printf '%s\n' "Syslog no" "Mode s" "Domain $domain" "Selector herald1" \
+    "KeyFile $dkim_dir/key" "Canonicalization relaxed/relaxed" \
+    "Socket inet:$port@127.0.0.1" "PidFile $OPENDKIM_PID" "UserID opendkim" \
+    >"$dkim_dir/opendkim.conf"
+  opendkim -x "$dkim_dir/opendkim.conf"
+  wait_port "$port" || { echo "opendkim did not listen on $port" >&2; exit 1; }
+  postconf -e "smtpd_milters = inet:127.0.0.1:$port" 'milter_default_action = tempfail'
+  postfix reload >/dev/null
+  log "postfix signs with opendkim (pid $(cat "$OPENDKIM_PID"), 127.0.0.1:$port)"
+}
+bench_on_exit() {
+  [ "$postfix_dkim" = 1 ] || return 0
+  postconf -X smtpd_milters milter_default_action 2>/dev/null || true
+  if [ -f "${OPENDKIM_PID:-}" ]; then kill "$(cat "$OPENDKIM_PID")" 2>/dev/null || true; fi
+  [ -z "${dkim_dir:-}" ] || rm -rf "$dkim_dir"
+}
 
 # --- 1, 2. herald, postfix -----------------------------------------------------------------------
 bench_build_herald "$herald_bin"
@@ -64,6 +97,7 @@ bench_start_postfix
 bench_write_herald_config "" "[delivery]
 relay = \"127.0.0.1:$SINK_PORT\""
 bench_herald_sender
+if [ "$postfix_dkim" = 1 ]; then postfix_sign_with_opendkim; fi
 bench_start_herald
 log "postfix $pf_version on 127.0.0.1:$PF_PORT, herald (pid $herald_pid) on 127.0.0.1:$H_PORT;" \
   "both relay to the sink on 127.0.0.1:$SINK_PORT"

@@ -217,9 +217,9 @@ bench_stop_herald() {
 # children it reaped; the whole machine's busy and total ticks.
 herald_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$herald_pid/stat"; }
 postfix_ticks() {
-  local m; m=$(pf_master)
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$m" '{ pid = $1; sub(/^.*\) /, "")
-    if (pid == m || $2 == m) t += $12 + $13 + $14 + $15 } END { print t + 0 }'
+  local m o; m=$(pf_master); o=$(cat "${OPENDKIM_PID:-/nonexistent}" 2>/dev/null || echo -1)
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$m" -v o="$o" '{ pid = $1; sub(/^.*\) /, "")
+    if (pid == m || $2 == m || pid == o) t += $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
 busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 herald_sql() { sqlite3 "$work/herald/herald.db" "$1" 2>/dev/null || echo 0; }
