@@ -37,7 +37,7 @@
 # Only loopback addresses are used; every run is bounded by a message count and by time.
 set -euo pipefail
 
-repeat=3 secs=10 sessions_list="20 100" profile=1 write_doc=1 herald_bin= postfix_dkim=0
+repeat=3 secs=10 sessions_list="20 100" profile=1 write_doc=1 postfix_dkim=0 herald_bin=
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cmdline="bench/delivery-bench.sh $*"
