@@ -1,5 +1,6 @@
-// Loaded DKIM signing keys, so that a message costs a stat() instead of a file read and two
-// key parses (OpenSSL's check, then libopendkim's). Keyed by (key path, selector) and
+// Loaded DKIM signing keys, so that a message costs a stat() instead of a file read and a key
+// parse, and OpenSSL's per-key state (Montgomery contexts, RSA blinding) lives on between
+// messages. Keyed by (key path, selector) and
 // revalidated against the file's identity (device, inode, size, mtime) on every get(): a key
 // rotation (`herald domain rotate-dkim` switches the domain's selector and key path in the
 // store) or a key file replaced in place is picked up at the next message.

@@ -1,27 +1,24 @@
 #include "delivery/dkim_signer.h"
 
-// dkim.h is C99 and spells the boolean type _Bool, which C++ lacks; C's _Bool and C++'s bool
-// have the same size and calling convention on every ABI GCC supports.
-#define _Bool bool
-#include <opendkim/dkim.h>
-#undef _Bool
-
 #include <openssl/bio.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
-#include <cstring>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "delivery/dkim_canon.h"
 
 namespace herald::delivery {
 
 namespace {
 
-// libopendkim keeps these pointers (it does not copy the lists), so they must outlive every
-// library handle: static storage. Both lists end with nullptr, as dkim_options() expects.
+// The h= candidates, lower case; kSignedHeaders.size() - 1 of them (the list ends with nullptr
+// for C-style callers of signed_header_names()).
 constexpr std::array<const char*, 15> kSignedHeaders = {"from",
                                                         "to",
                                                         "cc",
@@ -37,20 +34,12 @@ constexpr std::array<const char*, 15> kSignedHeaders = {"from",
                                                         "list-unsubscribe",
                                                         "list-unsubscribe-post",
                                                         nullptr};
-constexpr std::array<const char*, 2> kOversignedHeaders = {"from", nullptr};
-
+constexpr std::string_view kOversigned = "from";
 constexpr std::string_view kFieldName = "DKIM-Signature";
+constexpr std::size_t kFoldWidth = 76;  // RFC 5322 §2.1.1: lines SHOULD stay within 78
 
-struct DkimFree {
-  void operator()(DKIM* d) const { dkim_free(d); }
-};
-using DkimHandle = std::unique_ptr<DKIM, DkimFree>;
-
-std::string dkim_error_text(DKIM* dkim, DKIM_STAT status, std::string_view step) {
-  const char* detail = dkim != nullptr ? dkim_geterror(dkim) : nullptr;
-  std::string out = "DKIM signing failed (" + std::string(step) + "): ";
-  out += detail != nullptr && *detail != '\0' ? detail : dkim_getresultstr(status);
-  return out;
+std::string failure(std::string_view why) {
+  return "DKIM signing failed: " + std::string(why);
 }
 
 // A DNS name (RFC 6376 §3.5 d= and s= are domain names): letters, digits, '-', '_', '.'.
@@ -63,45 +52,146 @@ bool is_dns_name(std::string_view s) {
   return true;
 }
 
-// Checks the key with OpenSSL before libopendkim sees it: libopendkim 2.11 leaks its key
-// state when it fails to load a key (dkim_privkey_load), and its error text is less useful.
-// rsa-sha256 needs an RSA key; verifiers ignore keys under 1024 bits (RFC 8301 §3.2).
-// Returns the key as base64 DER (traditional RSAPrivateKey, what d2i_PrivateKey_bio reads).
-Result<std::string> check_private_key(std::string_view pem) {
-  if (pem.size() > 64 * 1024) return make_error("DKIM signing failed: key too large");
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  if (!bio) return make_error("DKIM signing failed: out of memory");
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
-  if (!key) return make_error("DKIM signing failed: the private key is not a PEM private key");
-  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
-    return make_error("DKIM signing failed: the private key is not an RSA key");
-  if (EVP_PKEY_get_bits(key.get()) < 1024)
-    return make_error("DKIM signing failed: the RSA key is shorter than 1024 bits");
-  unsigned char* der = nullptr;
-  int der_len = i2d_PrivateKey(key.get(), &der);
-  if (der_len <= 0) return make_error("DKIM signing failed: cannot encode the key");
-  std::string b64(4 * ((static_cast<std::size_t>(der_len) + 2) / 3) + 1, '\0');
-  int b64_len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der, der_len);
-  OPENSSL_clear_free(der, static_cast<std::size_t>(der_len));
-  b64.resize(static_cast<std::size_t>(b64_len));
-  return Result<std::string>(boost::system::in_place_value, std::move(b64));
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
-Result<void> set_option(DKIM_LIB* lib, int option, const void* value, std::size_t size) {
-  DKIM_STAT st = dkim_options(lib, DKIM_OP_SETOPT, option, const_cast<void*>(value), size);
-  if (st != DKIM_STAT_OK)
-    return make_error(std::string("cannot configure libopendkim: ") + dkim_getresultstr(st));
-  return ok();
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+// h=: every listed field present in the message, as often as it occurs, in message order,
+// and From once more (oversigned).
+std::vector<std::string> header_list(const std::vector<dkim::HeaderField>& fields) {
+  std::vector<std::string> names;
+  for (const auto& field : fields) {
+    std::string name = lower(field.name);
+    for (std::size_t i = 0; i + 1 < kSignedHeaders.size(); ++i)
+      if (name == kSignedHeaders[i]) names.push_back(name);
+  }
+  names.emplace_back(kOversigned);
+  return names;
+}
+
+// Builds a folded header field; folds (CRLF + HTAB) only where RFC 6376 allows FWS.
+class FieldWriter {
+ public:
+  explicit FieldWriter(std::string_view start) : out_(start), column_(start.size()) {}
+  void put(std::string_view s) {
+    out_.append(s);
+    column_ += s.size();
+  }
+  void fold_if_needed(std::size_t next) {
+    if (column_ + next <= kFoldWidth) return;
+    out_.append("\r\n\t");
+    column_ = 8;
+  }
+  // base64 may be folded anywhere (§3.5 b=, bh=: FWS between any two characters).
+  void put_base64(std::string_view b64) {
+    while (!b64.empty()) {
+      fold_if_needed(1);
+      std::size_t n = std::min(b64.size(), kFoldWidth - column_);
+      put(b64.substr(0, n));
+      b64.remove_prefix(n);
+    }
+  }
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+  std::size_t column_;
+};
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+Result<std::string> body_hash(std::string_view body, const EVP_MD* sha256) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), sha256, nullptr) != 1)
+    return make_error(failure("cannot start SHA-256"));
+  bool ok = true;
+  dkim::relaxed_body(body, [&](std::string_view piece) {
+    ok = ok && EVP_DigestUpdate(ctx.get(), piece.data(), piece.size()) == 1;
+  });
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
+    return make_error(failure("cannot hash the body"));
+  return Result<std::string>(boost::system::in_place_value, base64(digest, len));
+}
+
+// The field up to and including "b=" (its value empty, as it is hashed: §3.7).
+FieldWriter unsigned_field(std::string_view domain, std::string_view selector,
+                           const std::vector<std::string>& names, std::string_view bh) {
+  FieldWriter w(std::string(kFieldName) + ": v=1; a=rsa-sha256; c=relaxed/relaxed;");
+  const std::string tags[] = {"d=" + std::string(domain) + ";", "s=" + std::string(selector) + ";",
+                              "t=" + std::to_string(std::time(nullptr)) + ";"};
+  for (const std::string& tag : tags) {
+    w.fold_if_needed(tag.size() + 1);
+    w.put(" " + tag);
+  }
+  w.fold_if_needed(3 + names[0].size());
+  w.put(" h=");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string item = names[i] + (i + 1 < names.size() ? ":" : ";");
+    w.fold_if_needed(item.size());
+    w.put(item);
+  }
+  w.fold_if_needed(4 + bh.size() + 1);
+  w.put(" bh=" + std::string(bh) + ";");
+  w.fold_if_needed(3);
+  w.put(" b=");
+  return w;
+}
+
+// RSASSA-PKCS1-v1_5 with SHA-256 over the selected fields and the signature field itself
+// (§3.7), all canonicalized relaxed; the signature field without its final CRLF.
+Result<std::string> sign_headers(const std::vector<std::string_view>& selected,
+                                 std::string_view field, const EVP_MD* sha256, EVP_PKEY* key) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, sha256, nullptr, key) != 1)
+    return make_error(failure("cannot start the RSA signature"));
+  for (std::string_view raw : selected) {
+    std::string canon = dkim::relaxed_header(raw);
+    if (EVP_DigestSignUpdate(ctx.get(), canon.data(), canon.size()) != 1)
+      return make_error(failure("cannot hash the header"));
+  }
+  std::string own = dkim::relaxed_header(field);
+  own.resize(own.size() - 2);  // §3.7: the DKIM-Signature field is hashed without its CRLF
+  std::size_t len = 0;
+  if (EVP_DigestSignUpdate(ctx.get(), own.data(), own.size()) != 1 ||
+      EVP_DigestSignFinal(ctx.get(), nullptr, &len) != 1)
+    return make_error(failure("cannot sign the header"));
+  std::vector<unsigned char> signature(len);
+  if (EVP_DigestSignFinal(ctx.get(), signature.data(), &len) != 1)
+    return make_error(failure("cannot sign the header"));
+  return Result<std::string>(boost::system::in_place_value, base64(signature.data(), len));
 }
 
 }  // namespace
 
 Result<DkimKey> DkimKey::from_pem(std::string_view pem) {
-  auto der = check_private_key(pem);
-  if (!der) return der.error();
-  return DkimKey(std::move(*der));
+  // rsa-sha256 needs an RSA key; verifiers ignore keys under 1024 bits (RFC 8301 §3.2).
+  if (pem.size() > 64 * 1024) return make_error(failure("key too large"));
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (!bio) return make_error(failure("out of memory"));
+  std::shared_ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                &EVP_PKEY_free);
+  if (!key) return make_error(failure("the private key is not a PEM private key"));
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
+    return make_error(failure("the private key is not an RSA key"));
+  int bits = EVP_PKEY_get_bits(key.get());
+  if (bits < 1024) return make_error(failure("the RSA key is shorter than 1024 bits"));
+  return DkimKey(std::move(key), bits);
 }
 
 std::span<const char* const> DkimSigner::signed_header_names() {
@@ -109,25 +199,18 @@ std::span<const char* const> DkimSigner::signed_header_names() {
 }
 
 Result<DkimSigner> DkimSigner::create() {
-  std::shared_ptr<dkim_lib> lib(dkim_init(nullptr, nullptr), [](DKIM_LIB* l) {
-    if (l != nullptr) dkim_close(l);
-  });
-  if (!lib) return make_error("cannot initialise libopendkim");
-  // The option takes the array itself; its size argument is that of a pointer.
-  if (auto r = set_option(lib.get(), DKIM_OPTS_SIGNHDRS, kSignedHeaders.data(), sizeof(char**)); !r)
-    return r.error();
-  if (auto r =
-          set_option(lib.get(), DKIM_OPTS_OVERSIGNHDRS, kOversignedHeaders.data(), sizeof(char**));
-      !r)
-    return r.error();
-  return DkimSigner(std::move(lib));
+  std::shared_ptr<const EVP_MD> sha256(
+      EVP_MD_fetch(nullptr, "SHA256", nullptr),
+      [](const EVP_MD* md) { EVP_MD_free(const_cast<EVP_MD*>(md)); });
+  if (!sha256) return make_error("DKIM signing unavailable: OpenSSL has no SHA-256");
+  return DkimSigner(std::move(sha256));
 }
 
 Result<std::string> DkimSigner::signature_header(std::string_view message, std::string_view domain,
                                                  std::string_view selector,
                                                  std::string_view private_key_pem) const {
   if (!is_dns_name(domain) || !is_dns_name(selector))
-    return make_error("DKIM signing failed: invalid domain or selector");
+    return make_error(failure("invalid domain or selector"));
   auto key = DkimKey::from_pem(private_key_pem);
   if (!key) return key.error();
   return signature_header(message, domain, selector, *key);
@@ -135,42 +218,24 @@ Result<std::string> DkimSigner::signature_header(std::string_view message, std::
 
 Result<std::string> DkimSigner::signature_header(std::string_view message, std::string_view domain,
                                                  std::string_view selector,
-                                                 const DkimKey& signing_key) const {
+                                                 const DkimKey& key) const {
   if (!is_dns_name(domain) || !is_dns_name(selector))
-    return make_error("DKIM signing failed: invalid domain or selector");
-  // libopendkim wants NUL-terminated strings and copies them into the handle.
-  const std::string& key = signing_key.der_base64();
-  const std::string dom(domain), sel(selector);
-  DKIM_STAT st = DKIM_STAT_OK;
-  DkimHandle dkim(dkim_sign(lib_.get(), reinterpret_cast<const unsigned char*>("herald"), nullptr,
-                            reinterpret_cast<dkim_sigkey_t>(const_cast<char*>(key.c_str())),
-                            reinterpret_cast<const unsigned char*>(sel.c_str()),
-                            reinterpret_cast<const unsigned char*>(dom.c_str()), DKIM_CANON_RELAXED,
-                            DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st));
-  if (!dkim) return make_error(dkim_error_text(nullptr, st, "dkim_sign"));
-
-  // dkim_chunk() only reads the buffer; its parameter is not const-qualified.
-  auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(message.data()));
-  if ((st = dkim_chunk(dkim.get(), data, message.size())) != DKIM_STAT_OK)
-    return make_error(dkim_error_text(dkim.get(), st, "message"));
-  if ((st = dkim_chunk(dkim.get(), nullptr, 0)) != DKIM_STAT_OK)
-    return make_error(dkim_error_text(dkim.get(), st, "end of message"));
-  if ((st = dkim_eom(dkim.get(), nullptr)) != DKIM_STAT_OK)
-    return make_error(dkim_error_text(dkim.get(), st, "signature"));
-
-  unsigned char* value = nullptr;
-  std::size_t len = 0;
-  // `initial` is the width already used on the first line: "DKIM-Signature: ".
-  st = dkim_getsighdr_d(dkim.get(), kFieldName.size() + 2, &value, &len);
-  if (st != DKIM_STAT_OK || value == nullptr)
-    return make_error(dkim_error_text(dkim.get(), st, "signature field"));
-  std::string out;
-  out.reserve(kFieldName.size() + 2 + len + 2);
-  out.append(kFieldName).append(": ");
-  out.append(reinterpret_cast<const char*>(value), len);  // folded with "\r\n\t" by the library
-  out.append("\r\n");
+    return make_error(failure("invalid domain or selector"));
+  auto split = dkim::split_message(message);
+  if (!split) return make_error(failure(split.error().message));
+  std::vector<std::string> names = header_list(split->fields);
+  // The list ends with the oversigned From: one more means the message has a From field.
+  if (std::count(names.begin(), names.end(), kOversigned) < 2)
+    return make_error(failure("the message has no From field"));
+  auto bh = body_hash(split->body, sha256_.get());
+  if (!bh) return bh.error();
+  FieldWriter w = unsigned_field(domain, selector, names, *bh);
+  auto b =
+      sign_headers(dkim::select_fields(split->fields, names), w.str(), sha256_.get(), key.pkey());
+  if (!b) return b.error();
+  w.put_base64(*b);
   // in_place_value: Error is constructible from a string too.
-  return Result<std::string>(boost::system::in_place_value, std::move(out));
+  return Result<std::string>(boost::system::in_place_value, w.str() + "\r\n");
 }
 
 }  // namespace herald::delivery
