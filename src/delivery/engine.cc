@@ -208,12 +208,33 @@ void DeliveryEngine::retire(std::unique_ptr<OutboundConnection> conn) {
       asio::detached);
 }
 
-asio::awaitable<std::string> DeliveryEngine::prepare_message(const store::PendingRecipient& first,
-                                                             std::string body) {
+struct DeliveryEngine::Prepared {
+  std::map<std::int64_t, std::string> suppressed;  // recipient row id -> why
+  std::vector<store::PendingRecipient> live;       // to attempt
+  std::optional<std::string> message;              // signed when the domain has a key
+};
+
+DeliveryEngine::Prepared DeliveryEngine::prepare_job(
+    const std::vector<store::PendingRecipient>& recipients) {
+  Prepared out;
+  for (const auto& r : recipients) {
+    if (auto s = store_.find_suppression(r.recipient, now_millis()); s && s->has_value())
+      out.suppressed[r.id] = suppression_reason(**s);
+    else
+      out.live.push_back(r);
+  }
+  if (out.live.empty()) return out;
+  auto body = store_.message_body(out.live[0].queue_id);
+  if (body && body->has_value()) out.message = signed_message(out.live[0], std::move(**body));
+  return out;
+}
+
+// On a worker: the domain lookup and the signature (one RSA operation with a cached key).
+std::string DeliveryEngine::signed_message(const store::PendingRecipient& first, std::string body) {
   auto at = first.sender.rfind('@');
-  if (!signer_ || at == std::string::npos) co_return body;
+  if (!signer_ || at == std::string::npos) return body;
   std::string domain = first.sender.substr(at + 1);
-  auto signature = co_await on_workers([&]() -> Result<std::string> {
+  auto signature = [&]() -> Result<std::string> {
     auto d = store_.find_domain(domain);
     if (!d) return d.error();
     if (!d->has_value()) return Result<std::string>(boost::system::in_place_value, "");
@@ -221,12 +242,12 @@ asio::awaitable<std::string> DeliveryEngine::prepare_message(const store::Pendin
     auto key = dkim_keys_.get((*d)->dkim_key_path, (*d)->dkim_selector);
     if (!key) return key.error();
     return signer_->signature_header(body, (*d)->name, (*d)->dkim_selector, **key);
-  });
+  }();
   if (!signature) {
     spdlog::warn("{}: not DKIM-signed: {}", first.queue_id, signature.error().message);
-    co_return body;
+    return body;
   }
-  co_return *signature + body;
+  return *signature + body;
 }
 
 asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
@@ -240,10 +261,14 @@ asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
   } else {
     co_await deliver(job, attempt);
   }
+  // The destination's slot is free as soon as the SMTP transaction is over (the connection
+  // is parked already); waiting for the outcome's commit here would idle the connections.
+  scheduler_.attempted(job, attempt.connected || job.destination_dead, attempt.last_error,
+                       now_millis());
+  wake_.cancel();
   auto retry = co_await finish(job, attempt);
-  // finished() first: the scheduler ignores ids that are still in flight.
-  scheduler_.finished(job, attempt.connected || job.destination_dead, attempt.last_error,
-                      now_millis());
+  // settled() first: the scheduler ignores ids that are still in flight.
+  scheduler_.settled(job);
   if (!stopping_)
     for (const auto& again : retry) scheduler_.add(again);
   --in_flight_jobs_;
@@ -252,29 +277,17 @@ asio::awaitable<void> DeliveryEngine::run_job(queue::Job job) {
 
 asio::awaitable<void> DeliveryEngine::deliver(queue::Job& job, Attempt& attempt) {
   // Suppressed recipients are recorded, not attempted. One worker hop for the whole job.
-  auto suppressed = co_await on_workers([&] {
-    std::map<std::int64_t, std::string> found;
-    for (const auto& r : job.recipients)
-      if (auto s = store_.find_suppression(r.recipient, now_millis()); s && s->has_value())
-        found[r.id] = suppression_reason(**s);
-    return found;
-  });
-  std::vector<store::PendingRecipient> live;
-  for (auto& r : job.recipients) {
-    if (auto it = suppressed.find(r.id); it != suppressed.end())
-      attempt.suppressed[r.id] = std::move(it->second);
-    else
-      live.push_back(r);
-  }
+  Prepared prepared = co_await on_workers([&] { return prepare_job(job.recipients); });
+  attempt.suppressed = std::move(prepared.suppressed);
+  const std::vector<store::PendingRecipient>& live = prepared.live;
   if (live.empty()) co_return;
   attempt.connected = true;  // nothing learned about the destination yet
-  auto body = co_await on_workers([&] { return store_.message_body(live[0].queue_id); });
-  if (!body || !body->has_value()) {
+  if (!prepared.message) {
     for (auto& r : live)
       attempt.status[r.id] = local_failure(Outcome::deferred, "4.3.0", "message body unavailable");
     co_return;
   }
-  std::string message = co_await prepare_message(live[0], std::move(**body));
+  const std::string& message = *prepared.message;
   // The route table decides relay or MX, the TLS policy and credentials for this domain.
   const EffectiveRoute& route = settings_.routes.lookup(job.domain);
   spdlog::debug("{}: route {}", job.domain, route.name);

@@ -63,8 +63,10 @@ class DeliveryEngine {
   boost::asio::awaitable<void> refresh(bool reload_all);
   boost::asio::awaitable<void> run_job(queue::Job job);
   boost::asio::awaitable<void> deliver(queue::Job& job, Attempt& attempt);
-  boost::asio::awaitable<std::string> prepare_message(const store::PendingRecipient& first,
-                                                      std::string body);
+  struct Prepared;  // what one worker hop finds before a job's SMTP transaction
+  // On the worker pool, in one hop: suppression lookups, the body, its DKIM signature.
+  Prepared prepare_job(const std::vector<store::PendingRecipient>& recipients);
+  std::string signed_message(const store::PendingRecipient& first, std::string body);
   // Records the outcomes; returns the deferred recipients to schedule again.
   boost::asio::awaitable<std::vector<store::PendingRecipient>> finish(queue::Job& job,
                                                                       Attempt& attempt);

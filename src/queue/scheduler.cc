@@ -75,7 +75,16 @@ std::optional<Job> Scheduler::next(UnixMillis now) {
 
 void Scheduler::finished(const Job& job, bool connected, const std::string& reason,
                          UnixMillis now) {
+  attempted(job, connected, reason, now);
+  settled(job);
+}
+
+void Scheduler::settled(const Job& job) {
   for (const auto& r : job.recipients) in_flight_ids_.erase(r.id);
+}
+
+void Scheduler::attempted(const Job& job, bool connected, const std::string& reason,
+                          UnixMillis now) {
   if (job.destination_dead) return;  // no connection was attempted: nothing learned
   auto& d = destination(job.domain);
   if (d.active > 0) --d.active;

@@ -54,8 +54,13 @@ class Scheduler {
 
   // The next job that may start now, or nullopt. Marks it in flight.
   std::optional<Job> next(UnixMillis now);
-  // Reports the end of a job started by next(). `connected` is false when no server of the
-  // destination could be reached (what slow start and the dead cache react to).
+  // A job started by next() has ended its SMTP transaction: its slot of the destination's
+  // concurrency is free. `connected` is false when no server of the destination could be
+  // reached (what slow start and the dead cache react to). Its recipients stay in flight.
+  void attempted(const Job& job, bool connected, const std::string& reason, UnixMillis now);
+  // The job's outcome is durable: its recipients may be added again (deferred ones).
+  void settled(const Job& job);
+  // Both at once.
   void finished(const Job& job, bool connected, const std::string& reason, UnixMillis now);
 
   // When the earliest waiting recipient becomes due (for the caller's timer).

@@ -53,6 +53,33 @@ TEST(Scheduler, NothingBeforeItIsDue) {
   EXPECT_TRUE(s.next(1000));
 }
 
+// The destination's slot is free once the SMTP transaction ends, but the recipients stay in
+// flight until their outcome is durable: a reload or re-add meanwhile must not hand them out.
+TEST(Scheduler, AttemptedFreesTheSlotSettledFreesTheRecipients) {
+  SchedulerLimits limits;
+  limits.initial_concurrency = 1;
+  limits.max_concurrency = 1;
+  Scheduler s(limits);
+  s.add(rcpt(1, "Q1", "a.com"));
+  s.add(rcpt(2, "Q2", "a.com"));
+  auto j1 = s.next(0);
+  ASSERT_TRUE(j1);
+  EXPECT_FALSE(s.next(0));  // limit 1: the second waits
+  s.attempted(*j1, true, "", 0);
+  auto j2 = s.next(0);
+  ASSERT_TRUE(j2);  // the slot is free
+  EXPECT_EQ(j2->recipients[0].id, 2);
+  // Q1's outcome is not durable yet: neither add() nor a reload brings it back.
+  s.add(rcpt(1, "Q1", "a.com", 0, 1));
+  s.replace({rcpt(1, "Q1", "a.com", 0, 1)});
+  EXPECT_EQ(s.waiting(), 0u);
+  EXPECT_EQ(s.in_flight(), 2u);
+  s.settled(*j1);
+  EXPECT_EQ(s.in_flight(), 1u);
+  s.add(rcpt(1, "Q1", "a.com", 0, 1));  // deferred: scheduled again
+  EXPECT_EQ(s.waiting(), 1u);
+}
+
 TEST(Scheduler, ConcurrencyLimitAndSlowStart) {
   SchedulerLimits limits;
   limits.initial_concurrency = 2;
