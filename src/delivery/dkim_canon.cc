@@ -10,6 +10,14 @@ bool is_wsp(char c) {
   return c == ' ' || c == '\t';
 }
 
+// RFC 5322 §3.6.8 ftext: printable US-ASCII except the colon.
+bool is_field_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (c < 33 || c > 126) return false;
+  return true;
+}
+
 char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -70,7 +78,8 @@ Result<SplitMessage> split_message(std::string_view message) {
       if (colon == std::string_view::npos || colon == 0)
         return make_error("a header line is not a field: no name before a colon");
       std::string_view name = line.substr(0, colon);
-      while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
+      while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);  // obs-optional
+      if (!is_field_name(name)) return make_error("a header field name has invalid characters");
       out.fields.push_back({name, line});
     }
     pos = next;

@@ -29,7 +29,8 @@ struct SplitMessage {
 };
 
 // Splits at the first empty line (RFC 5322 §2.1). Fails on a header line that is neither a
-// field ("name:") nor a continuation (starts with SP or HTAB), as libopendkim does.
+// field ("name:", the name printable ASCII, §3.6.8) nor a continuation (starts with SP or
+// HTAB), as libopendkim does.
 Result<SplitMessage> split_message(std::string_view message);
 
 // "name:value\r\n" per §3.4.2: name lower-cased, the value unfolded, runs of SP/HTAB made one

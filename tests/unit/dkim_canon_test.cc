@@ -114,6 +114,9 @@ TEST(DkimCanon, SplitMessageShapes) {
   EXPECT_FALSE(split_message(" continued first\r\nFrom: a@b\r\n\r\n"));
   EXPECT_FALSE(split_message("From: a@b\r\nno colon here\r\n\r\nbody\r\n"));
   EXPECT_FALSE(split_message(": no name\r\n\r\n"));
+  EXPECT_FALSE(split_message("Z  From: a@b\r\n\r\n"));               // space inside a name (fuzzer)
+  EXPECT_FALSE(split_message("Fr\x7fom: a@b\r\n\r\n"));              // control character
+  EXPECT_TRUE(split_message("Subject \t: obsolete space\r\n\r\n"));  // RFC 5322 §4.5.3
 }
 
 TEST(DkimCanon, SelectFieldsBottomUpWithOversigning) {
