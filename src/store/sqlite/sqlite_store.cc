@@ -134,7 +134,7 @@ Result<std::vector<Domain>> SqliteStore::select_domains(std::string_view where,
       "dkim_activated_at FROM domains ";
   sql += where;
   sql += " ORDER BY name";
-  auto st = reader_.prepare(sql);
+  auto st = reader_.cached(sql);  // a handful of WHERE shapes; find_domain runs per delivery
   if (!st) return st.error();
   if (!arg.empty()) st->bind(1, arg);
   return st->collect([](const Statement& s) {

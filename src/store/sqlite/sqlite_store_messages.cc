@@ -100,7 +100,7 @@ Result<std::vector<Event>> SqliteStore::query_events(const EventFilter& f) {
 
 Result<std::optional<std::string>> SqliteStore::message_body(std::string_view queue_id) {
   std::lock_guard lock(read_mutex_);
-  auto st = reader_.prepare("SELECT body FROM messages WHERE queue_id = ?");
+  auto st = reader_.cached("SELECT body FROM messages WHERE queue_id = ?");
   if (!st) return st.error();
   st->bind(1, queue_id);
   auto row = st->step();

@@ -193,7 +193,7 @@ Result<std::uint64_t> SqliteStore::queue_control(QueueAction action, const Queue
 
 Result<std::int64_t> SqliteStore::queue_generation() {
   std::lock_guard lock(read_mutex_);
-  auto st = reader_.prepare("SELECT generation FROM queue_control WHERE id = 1");
+  auto st = reader_.cached("SELECT generation FROM queue_control WHERE id = 1");
   if (!st) return st.error();
   auto row = st->step();
   if (!row) return row.error();
@@ -231,7 +231,7 @@ Result<std::optional<Suppression>> SqliteStore::find_suppression(std::string_vie
   auto at = address.rfind('@');
   std::string domain(at == std::string_view::npos ? address : address.substr(at + 1));
   std::lock_guard lock(read_mutex_);
-  auto st = reader_.prepare(
+  auto st = reader_.cached(  // per delivery job
       "SELECT entry, is_domain, reason, source, created_at, expires_at FROM suppressions "
       "WHERE ((entry = ?1 AND is_domain = 0) OR (entry = ?2 AND is_domain = 1)) "
       "AND (expires_at IS NULL OR expires_at > ?3) ORDER BY is_domain LIMIT 1");
