@@ -47,7 +47,7 @@ class CheckpointerTest : public ::testing::Test {
     auto c = Connection::open(file(), 1000);
     EXPECT_TRUE(c);
     auto cp = std::make_unique<Checkpointer>(std::move(*c), wal(), writer_mutex_, policy);
-    EXPECT_TRUE(writer_->set_wal_hook([p = cp.get()](int frames) { p->on_commit(frames); }));
+    EXPECT_TRUE(writer_->set_wal_hook([p = cp.get()](int frames) { (void)p->on_commit(frames); }));
     return cp;
   }
   void write(int commits, std::size_t bytes) {
@@ -154,6 +154,43 @@ TEST_F(CheckpointerTest, CommitsPastTheThresholdWakeTheThread) {
   write(2, 300 * 1024);  // ~150 frames
   for (int i = 0; i < 500 && cp->passive_runs() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_GE(cp->passive_runs(), 1u);
+}
+
+TEST(WriterBackstop, DueFromTwiceTheWalLimitInFrames) {
+  struct Case {
+    std::uint64_t limit;
+    std::uint32_t page_size;
+    int frames;
+    bool due;
+  };
+  const Case cases[] = {
+      {64ull << 20, 4096, 0, false},       {64ull << 20, 4096, 1, false},
+      {64ull << 20, 4096, 1000, false},    {64ull << 20, 4096, 16384, false},  // 1x the limit
+      {64ull << 20, 4096, 32767, false},   {64ull << 20, 4096, 32768, true},   // 2x
+      {64ull << 20, 4096, 100000, true},   {64ull << 20, 1024, 32768, false},  // smaller pages
+      {64ull << 20, 1024, 131072, true},   {1 << 20, 4096, 511, false},
+      {1 << 20, 4096, 512, true},          {1 << 20, 0, 512, true},  // unknown page size: 4096
+      {1 << 20, 65536, 31, false},         {1 << 20, 65536, 32, true},
+  };
+  for (const auto& c : cases) {
+    CheckpointPolicy policy;
+    policy.wal_limit_bytes = c.limit;
+    policy.page_size = c.page_size;
+    EXPECT_EQ(writer_backstop_due(c.frames, policy), c.due)
+        << c.limit << " bytes, " << c.page_size << "-byte pages, " << c.frames << " frames";
+  }
+}
+
+TEST_F(CheckpointerTest, OnCommitAsksTheWriterForTheBackstopWithoutRunningARound) {
+  CheckpointPolicy policy;
+  policy.wal_limit_bytes = 1 << 20;  // backstop at 512 frames of 4 KiB
+  policy.wake_frames = 100;
+  auto cp = make(policy);  // not started: a wake-up runs nothing
+  EXPECT_FALSE(cp->on_commit(50));
+  EXPECT_FALSE(cp->on_commit(511));
+  EXPECT_TRUE(cp->on_commit(512));
+  EXPECT_TRUE(cp->on_commit(5000));
+  EXPECT_EQ(cp->passive_runs(), 0u);
 }
 
 TEST(StoreCheckpoints, WalStaysBoundedUnderManyBatchesAndIsEmptyAfterClose) {

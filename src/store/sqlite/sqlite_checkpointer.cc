@@ -4,6 +4,12 @@
 
 namespace herald::store::sqlite {
 
+bool writer_backstop_due(int frames, const CheckpointPolicy& policy) {
+  const std::uint64_t page = policy.page_size > 0 ? policy.page_size : 4096;
+  const std::uint64_t backstop = 2 * policy.wal_limit_bytes / page;
+  return frames > 0 && static_cast<std::uint64_t>(frames) >= backstop;
+}
+
 Checkpointer::Checkpointer(Connection connection, std::filesystem::path wal_file,
                            std::mutex& writer_mutex, CheckpointPolicy policy)
     : connection_(std::move(connection)),
@@ -23,14 +29,15 @@ void Checkpointer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Checkpointer::on_commit(int frames) {
+bool Checkpointer::on_commit(int frames) {
   // Runs inside the writer's COMMIT: an atomic or two, and a notify at most once per round.
   int base = frames_at_checkpoint_.load(std::memory_order_relaxed);
   int fresh = frames >= base ? frames - base : frames;  // fewer: the WAL restarted
-  if (fresh < policy_.wake_frames) return;
-  if (wake_pending_.exchange(true)) return;
-  std::lock_guard lock(state_mutex_);
-  wake_.notify_one();
+  if (fresh >= policy_.wake_frames && !wake_pending_.exchange(true)) {
+    std::lock_guard lock(state_mutex_);
+    wake_.notify_one();
+  }
+  return writer_backstop_due(frames, policy_);
 }
 
 void Checkpointer::run() {

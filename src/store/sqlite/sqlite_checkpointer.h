@@ -19,6 +19,10 @@
 //   short busy timeout bounds the wait for readers. Those are the only checkpoint costs a commit
 //   can still wait for: a short copy and a database fdatasync every `restart_frames`.
 //   - TRUNCATE once more at stop() (graceful shutdown leaves an empty WAL).
+// Writer backstop: when the thread falls behind (starved of CPU, a burst of large batches) and
+// the WAL passes twice `wal_limit_bytes`, on_commit() tells the writer to run a PASSIVE
+// checkpoint itself, as SQLite's auto-checkpoint would, so the WAL stays bounded whatever the
+// scheduling.
 // Durability is untouched: commits stay synchronous=FULL on the writer, and a checkpoint syncs
 // the database file before it lets the WAL be reused.
 // Invariants: on_commit() is cheap and never blocks on a checkpoint; the writer mutex is held
@@ -43,7 +47,12 @@ struct CheckpointPolicy {
   int restart_frames = 4096;                    // ~16 MiB of 4 KiB pages
   std::uint64_t wal_limit_bytes = 64ull << 20;  // 64 MiB
   std::uint32_t truncate_busy_ms = 100;         // longest wait for readers in a TRUNCATE
+  std::uint32_t page_size = 4096;               // the database's, to turn bytes into frames
 };
+
+// The writer backstop above: true when a commit left `frames` frames in the WAL, twice the
+// limit or more. Pure.
+bool writer_backstop_due(int frames, const CheckpointPolicy& policy);
 
 class Checkpointer {
  public:
@@ -61,8 +70,10 @@ class Checkpointer {
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   void start();
-  // The writer's WAL hook: `frames` is the WAL's size in frames after a commit.
-  void on_commit(int frames);
+  // The writer's WAL hook: `frames` is the WAL's size in frames after a commit. Wakes the
+  // thread when due; returns writer_backstop_due(), i.e. whether the writer must checkpoint
+  // (PASSIVE) right now.
+  [[nodiscard]] bool on_commit(int frames);
   // One round of the policy above; what the thread runs. Public for tests.
   Result<Round> run_once();
   // Stops the thread, then checkpoints everything and truncates the WAL. Idempotent.
