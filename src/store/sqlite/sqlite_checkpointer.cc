@@ -2,12 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace herald::store::sqlite {
 
 bool writer_backstop_due(int frames, const CheckpointPolicy& policy) {
   const std::uint64_t page = policy.page_size > 0 ? policy.page_size : 4096;
   const std::uint64_t backstop = 2 * policy.wal_limit_bytes / page;
   return frames > 0 && static_cast<std::uint64_t>(frames) >= backstop;
+}
+
+std::chrono::milliseconds locked_checkpoint_backoff(int busy_in_a_row,
+                                                    const CheckpointPolicy& policy) {
+  if (busy_in_a_row <= 0) return std::chrono::milliseconds(0);
+  auto wait = std::max(policy.busy_backoff_first, std::chrono::milliseconds(1));
+  // Doubling by a loop, not a shift: no overflow whatever the count.
+  for (int i = 1; i < busy_in_a_row && wait < policy.busy_backoff_max; ++i) wait *= 2;
+  return std::min(wait, policy.busy_backoff_max);
 }
 
 Checkpointer::Checkpointer(Connection connection, std::filesystem::path wal_file,
@@ -52,7 +63,7 @@ void Checkpointer::run() {
   }
 }
 
-Result<Checkpointer::Round> Checkpointer::run_once() {
+Result<Checkpointer::Round> Checkpointer::run_once(std::chrono::steady_clock::time_point now) {
   std::lock_guard run(run_mutex_);
   auto passive = connection_.checkpoint(CheckpointMode::passive);
   if (!passive) return passive.error();
@@ -67,9 +78,15 @@ Result<Checkpointer::Round> Checkpointer::run_once() {
   else if (passive->wal_frames >= policy_.restart_frames)
     mode = CheckpointMode::restart;
   if (mode == CheckpointMode::passive) return round;
+  if (now < locked_after_) {
+    round.backed_off = true;
+    return round;
+  }
   auto done = locked_checkpoint(mode);
   if (!done) return done.error();
   (mode == CheckpointMode::truncate ? round.truncated : round.restarted) = *done;
+  busy_in_a_row_ = *done ? 0 : busy_in_a_row_ + 1;
+  locked_after_ = now + locked_checkpoint_backoff(busy_in_a_row_, policy_);
   return round;
 }
 
@@ -79,7 +96,10 @@ Result<bool> Checkpointer::locked_checkpoint(CheckpointMode mode) {
   std::lock_guard writer(writer_mutex_);
   auto r = connection_.checkpoint(mode);
   if (!r) return r.error();
-  if (r->busy) return false;  // a reader or another process in the way: next round
+  if (r->busy) {  // a reader or another process in the way: a later round, after a backoff
+    busy_runs_++;
+    return false;
+  }
   (mode == CheckpointMode::truncate ? truncate_runs_ : restart_runs_)++;
   frames_at_checkpoint_ = 0;
   return true;
