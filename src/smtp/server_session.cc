@@ -54,6 +54,8 @@ std::string_view event_kind_name(EventKind kind) {
       return "limit_exceeded";
     case EventKind::tls_failed:
       return "tls_failed";
+    case EventKind::session_limit:
+      return "session_limit";
   }
   return "unknown";
 }

@@ -98,6 +98,7 @@ enum class EventKind {
   protocol_violation,    // pipelining after STARTTLS, overlong or malformed lines, HTTP verbs
   limit_exceeded,        // too many commands / errors; the session closes
   tls_failed,            // TLS handshake failed
+  session_limit,         // connection refused before the greeting: total or per-IP sessions
 };
 std::string_view event_kind_name(EventKind kind);
 
