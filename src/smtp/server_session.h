@@ -105,6 +105,7 @@ std::string_view event_kind_name(EventKind kind);
 struct Event {
   EventKind kind;
   std::string detail;  // human-readable; never contains passwords
+  std::string user;    // auth_* events: the user name attempted (printable); never a password
 };
 struct Close {};
 
@@ -197,7 +198,7 @@ class ServerSession {
   void reply(const Reply& r);
   void flush();
   void emit(Action action);
-  void event(EventKind kind, std::string detail);
+  void event(EventKind kind, std::string detail, std::string user = {});
   void close_with(int code, std::string_view enhanced, std::string_view text);
   void reset_transaction();
   std::string ehlo_text() const;
