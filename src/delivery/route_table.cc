@@ -1,7 +1,10 @@
 #include "delivery/route_table.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 namespace herald::delivery {
 
@@ -17,6 +20,24 @@ std::string lower(std::string_view text) {
 std::string normalized_pattern(std::string_view pattern) {
   if (pattern.starts_with(".")) return "*" + lower(pattern);
   return lower(pattern);
+}
+
+// A relay password that other local users can read is theirs too. Only a warning: the file may
+// be shared on purpose (a group the operator controls), and refusing to start over it would be
+// harsher than Herald's other checks. Names the file and the key, never the content.
+void warn_if_readable_by_others(const std::string& file, const std::string& key) {
+  using std::filesystem::perms;
+  std::error_code ec;
+  auto mode = std::filesystem::status(file, ec).permissions();
+  if (ec) return;  // read by a reader that is not the file system (tests), or just gone
+  const bool group = (mode & perms::group_read) != perms::none;
+  const bool others = (mode & perms::others_read) != perms::none;
+  if (!group && !others) return;
+  const char* who = group && others ? "group and others" : group ? "group" : "others";
+  spdlog::warn(
+      "{}: {} is readable by {}; it holds a password: make it readable by Herald only "
+      "(chmod 600)",
+      key, file, who);
 }
 
 }  // namespace
@@ -54,6 +75,7 @@ Result<RouteTable> route_table_from_config(const config::DeliveryConfig& d,
       problems += (problems.empty() ? "" : "\n") + key + ": " + secret.error().message;
       return std::nullopt;
     }
+    warn_if_readable_by_others(file, key);
     return smtp::ClientAuth{user, std::move(*secret)};
   };
   EffectiveRoute def;

@@ -56,7 +56,8 @@ class RouteTable {
 using SecretReader = std::function<Result<std::string>(const std::string& path)>;
 
 // The table of a loaded (valid) configuration; fails listing every password file that cannot
-// be read, one line each, naming the key. `read` defaults to config::read_secret_file.
+// be read, one line each, naming the key. `read` defaults to config::read_secret_file. Logs a
+// warning for each password file readable by group or others (naming it, not its content).
 Result<RouteTable> route_table_from_config(const config::DeliveryConfig& delivery,
                                            const SecretReader& read = config::read_secret_file);
 

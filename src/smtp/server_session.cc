@@ -54,6 +54,8 @@ std::string_view event_kind_name(EventKind kind) {
       return "limit_exceeded";
     case EventKind::tls_failed:
       return "tls_failed";
+    case EventKind::session_limit:
+      return "session_limit";
   }
   return "unknown";
 }
@@ -84,8 +86,8 @@ void ServerSession::emit(Action action) {
   actions_.push_back(std::move(action));
 }
 
-void ServerSession::event(EventKind kind, std::string detail) {
-  actions_.push_back(Event{kind, std::move(detail)});
+void ServerSession::event(EventKind kind, std::string detail, std::string user) {
+  actions_.push_back(Event{kind, std::move(detail), std::move(user)});
 }
 
 void ServerSession::close_with(int code, std::string_view enhanced, std::string_view text) {

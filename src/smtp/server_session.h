@@ -98,12 +98,14 @@ enum class EventKind {
   protocol_violation,    // pipelining after STARTTLS, overlong or malformed lines, HTTP verbs
   limit_exceeded,        // too many commands / errors; the session closes
   tls_failed,            // TLS handshake failed
+  session_limit,         // connection refused before the greeting: total or per-IP sessions
 };
 std::string_view event_kind_name(EventKind kind);
 
 struct Event {
   EventKind kind;
   std::string detail;  // human-readable; never contains passwords
+  std::string user;    // auth_* events: the user name attempted (printable); never a password
 };
 struct Close {};
 
@@ -196,7 +198,7 @@ class ServerSession {
   void reply(const Reply& r);
   void flush();
   void emit(Action action);
-  void event(EventKind kind, std::string detail);
+  void event(EventKind kind, std::string detail, std::string user = {});
   void close_with(int code, std::string_view enhanced, std::string_view text);
   void reset_transaction();
   std::string ehlo_text() const;

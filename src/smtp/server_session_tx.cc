@@ -82,7 +82,8 @@ void ServerSession::apply_auth_step(sasl::Exchange::Step step) {
   auto& creds = std::get<sasl::Exchange::Done>(step).credentials;
   if (!parse_mailbox(creds.user, true)) {
     // The user name is a sender address; anything else cannot succeed, skip the hash.
-    event(EventKind::auth_failed, "user " + printable(creds.user) + " is not an address");
+    event(EventKind::auth_failed, "user " + printable(creds.user) + " is not an address",
+          printable(creds.user));
     reply(535, "5.7.8", "Authentication credentials invalid");
     return;
   }
@@ -102,7 +103,8 @@ void ServerSession::on_auth_result(const AuthOutcome& outcome) {
           outcome.canonical_user.empty() ? pending_user_ : outcome.canonical_user;
       auth_mailbox_ = parse_mailbox(user, true);
       if (!auth_mailbox_) {  // the verifier vouched for something that is not an address
-        event(EventKind::auth_unavailable, who + ": canonical user is not an address");
+        event(EventKind::auth_unavailable, who + ": canonical user is not an address",
+              printable(pending_user_));
         reply(454, "4.7.0", "Temporary authentication failure");
         break;
       }
@@ -112,14 +114,15 @@ void ServerSession::on_auth_result(const AuthOutcome& outcome) {
     }
     case AuthStatus::bad_credentials:
       event(EventKind::auth_failed,
-            who + (outcome.detail.empty() ? "" : ": " + printable(outcome.detail)));
+            who + (outcome.detail.empty() ? "" : ": " + printable(outcome.detail)),
+            printable(pending_user_));
       reply(535, "5.7.8", "Authentication credentials invalid");
       break;
     case AuthStatus::temp_fail:
     case AuthStatus::throttled:
-      event(
-          EventKind::auth_unavailable,
-          who + (outcome.status == AuthStatus::throttled ? ": throttled" : ": temporary failure"));
+      event(EventKind::auth_unavailable,
+            who + (outcome.status == AuthStatus::throttled ? ": throttled" : ": temporary failure"),
+            printable(pending_user_));
       reply(454, "4.7.0",
             outcome.text.empty() ? "Temporary authentication failure, try again later"
                                  : printable(outcome.text));

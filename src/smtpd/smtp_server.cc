@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/clock.h"
+
 namespace herald::smtpd {
 
 namespace asio = boost::asio;
@@ -68,17 +70,46 @@ std::size_t SmtpServer::active_sessions() const {
   return sessions_;
 }
 
-bool SmtpServer::admit(const std::string& ip) {
+std::string SmtpServer::admit(const std::string& ip) {
   std::lock_guard lock(mutex_);
   const auto& smtp = services_.config.smtp;
   auto& mine = per_ip_[ip];
-  if (sessions_ >= smtp.max_sessions || mine >= smtp.max_sessions_per_ip) {
+  std::string why;
+  if (sessions_ >= smtp.max_sessions)
+    why = "total session limit reached (smtp.max_sessions = " + std::to_string(smtp.max_sessions) +
+          ")";
+  else if (mine >= smtp.max_sessions_per_ip)
+    why = "per-IP session limit reached (smtp.max_sessions_per_ip = " +
+          std::to_string(smtp.max_sessions_per_ip) + ")";
+  if (!why.empty()) {
     if (mine == 0) per_ip_.erase(ip);
-    return false;
+    return why;
   }
   ++sessions_;
   ++mine;
-  return true;
+  return {};
+}
+
+void SmtpServer::record_refusal(const std::string& ip, std::string why) {
+  // Sampled, not one row per refusal: a connection flood must not become a write flood
+  // (session_refusals.h). At most 20 events a minute; the rest are counted into the next one.
+  std::uint64_t stands_for = 0;
+  {
+    std::lock_guard lock(mutex_);
+    stands_for = refusals_.on_refusal(RefusalSampler::Clock::now());
+  }
+  if (stands_for == 0) return;  // counted; the next recorded event reports it
+  store::Event ev;
+  ev.at = now_millis();
+  ev.kind = std::string(smtp::event_kind_name(smtp::EventKind::session_limit));
+  ev.client_ip = ip;
+  ev.detail = "421: " + std::move(why);
+  if (stands_for > 1)
+    ev.detail += "; " + std::to_string(stands_for - 1) +
+                 " more refusals (any client) held back since the last recorded one";
+  spdlog::info("smtp {} {} -: {}", ip, ev.kind, ev.detail);
+  // Queued for the spool's writer, which writes waiting events in one transaction.
+  services_.spool.record(std::move(ev));
 }
 
 void SmtpServer::release(const std::string& ip) {
@@ -101,7 +132,8 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& l) {
     }
     boost::system::error_code rec;
     std::string ip = socket.remote_endpoint(rec).address().to_string();
-    if (!admit(ip)) {
+    if (auto why = admit(ip); !why.empty()) {
+      record_refusal(ip, std::move(why));
       static constexpr std::string_view kBusy = "421 4.7.0 Too many connections, try later\r\n";
       // Best effort, never blocking the accept loop: a small write on a fresh socket. Not on
       // an implicit-TLS port, where plaintext would only break the client's handshake.

@@ -1,7 +1,8 @@
 // The SMTP listeners: binds every configured [[smtp.listeners]] address, accepts connections
 // and runs one session coroutine per connection on its own strand. Enforces the session
 // limits (total and per client IP) before any protocol work: a connection over a limit gets
-// "421 4.7.0" and is closed.
+// "421 4.7.0" and is closed, and is recorded as a `session_limit` event (sampled, see
+// session_refusals.h, so that a flood of connections does not become a flood of writes).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "smtpd/session_refusals.h"
 #include "smtpd/smtp_session.h"
 
 namespace herald::smtpd {
@@ -36,8 +38,10 @@ class SmtpServer {
     boost::asio::ip::tcp::acceptor acceptor;
   };
   boost::asio::awaitable<void> accept_loop(Listener& l);
-  bool admit(const std::string& ip);
+  // Empty when admitted; otherwise which limit refused it (for the event).
+  std::string admit(const std::string& ip);
   void release(const std::string& ip);
+  void record_refusal(const std::string& ip, std::string why);
 
   boost::asio::io_context& io_;
   SessionServices services_;
@@ -46,6 +50,7 @@ class SmtpServer {
   mutable std::mutex mutex_;
   std::size_t sessions_ = 0;
   std::map<std::string, std::size_t> per_ip_;
+  RefusalSampler refusals_{std::chrono::seconds(60), 20};  // under mutex_
 };
 
 }  // namespace herald::smtpd

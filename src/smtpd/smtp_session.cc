@@ -181,7 +181,8 @@ void record_event(spool::Spool& spool, const smtp::Event& e, const smtp::PeerInf
   ev.at = now_millis();
   ev.kind = std::string(smtp::event_kind_name(e.kind));
   ev.client_ip = peer.ip;
-  ev.user = proto.auth_user();
+  // The attempted user of a failed AUTH, else the authenticated one (if any).
+  ev.user = e.user.empty() ? proto.auth_user() : e.user;
   ev.detail = e.detail;
   spdlog::info("smtp {} {} {}: {}", peer.ip, ev.kind, ev.user.empty() ? "-" : ev.user, e.detail);
   spool.record(std::move(ev));

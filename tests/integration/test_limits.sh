@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The server's limits, each with the reply code a client sees: message size (552), recipients
-# per message (452), sessions per client IP (421), idle timeout (421 and close), AUTH failure
+# per message (452), sessions per client IP (421, and a session_limit event), idle timeout (421 and close), AUTH failure
 # throttling (454 even for the right password until the lockout has passed).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -68,6 +68,16 @@ HELD_PIDS=()
 step "sessions per IP: the third concurrent connection gets 421"
 hold_two_sessions
 smtpchat "$PORT_STARTTLS" plain "expect:421 4.7.0" closed:2
+# The refusal is an event (written by the spool's writer thread, so poll briefly).
+for i in $(seq 50); do
+  events="$(herald events --json --kind session_limit)"
+  [ "$(pyjson 'len(d)' <<<"$events")" -ge 1 ] && break
+  sleep 0.1
+done
+expect_eq "session_limit events after one 421" 1 "$(pyjson 'len(d)' <<<"$events")"
+expect_eq "session_limit event client" 127.0.0.1 "$(pyjson 'd[0]["client_ip"]' <<<"$events")"
+expect_contains "session_limit event detail" "$(pyjson 'd[0]["detail"]' <<<"$events")" \
+  "per-IP session limit reached (smtp.max_sessions_per_ip = 2)"
 release_held
 # With the two sessions gone, a new one is accepted again (the slots are released on close).
 ok=""

@@ -68,6 +68,11 @@ auth_failed="$(pyjson '"\n".join(e["detail"] for e in d if e["kind"] == "auth_fa
 for who in "user $SENDER (PLAIN)" "user nobody@example.com" "user nopass@example.com" "user alerts "; do
   expect_contains "auth_failed events" "$auth_failed" "$who"
 done
+# The attempted user is the event's user field too (the user column of herald events).
+expect_eq "auth_failed users" "alerts $SENDER nobody@example.com nopass@example.com" \
+  "$(pyjson '" ".join(sorted(set(e["user"] for e in d if e["kind"] == "auth_failed")))' <<<"$events")"
+run herald events --kind auth_failed
+expect_contains "herald events: the user column" "$OUT" "auth_failed  127.0.0.1  nobody@example.com  user nobody@example.com"
 expect_eq "sender_mismatch events (3 refused MAIL FROM)" 3 \
   "$(pyjson 'len([e for e in d if e["kind"] == "sender_mismatch"])' <<<"$events")"
 expect_contains "sender_mismatch detail" \

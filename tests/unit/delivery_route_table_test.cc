@@ -1,12 +1,21 @@
 // delivery::RouteTable: which route a recipient domain takes (exact beats wildcard, longest
 // wildcard wins, default otherwise), and building it from the configuration with the password
-// files read once, every unreadable one reported, and no password in any name or pool key.
+// files read once, every unreadable one reported, a warning for one that others can read, and
+// no password in any name, pool key or log line.
 #include "delivery/route_table.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <map>
+#include <memory>
 #include <set>
+#include <sstream>
+
+#include "support/temp_dir.h"
 
 namespace herald::delivery {
 namespace {
@@ -136,6 +145,63 @@ TEST(RouteTableFromConfig, DefaultRelayWithoutRequiredTlsAndMxDefault) {
   ASSERT_TRUE(table);
   EXPECT_FALSE(table->lookup("x.example").require_tls);
   EXPECT_EQ(table->size(), 0u);
+}
+
+// Captures what spdlog logs while alive (the default logger swapped for one on a stream).
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    auto logger = std::make_shared<spdlog::logger>("captured", sink);
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST(RouteTableFromConfig, WarnsOfPasswordFilesReadableByGroupOrOthers) {
+  struct Case {
+    mode_t mode;
+    std::string readable_by;  // "" = no warning
+  };
+  const Case cases[] = {{0600, ""},
+                        {0400, ""},
+                        {0620, ""},  // writable by the group is not the concern here
+                        {0640, "group"},
+                        {0604, "others"},
+                        {0644, "group and others"}};
+  herald::testing::TempDir dir;
+  for (const auto& c : cases) {
+    const auto file = (dir.path() / "relay.pw").string();
+    { std::ofstream(file, std::ios::trunc) << "Secret-Pw-42\n"; }
+    ASSERT_EQ(::chmod(file.c_str(), c.mode), 0);
+    config::DeliveryConfig d;
+    d.relay = "smart.example:587";
+    d.relay_auth_user = "u";
+    d.relay_auth_password_file = file;
+    d.routes = {{"dest.test", "relay.test:2525", "required", "route-user", file}};
+    CapturedLog log;
+    auto table = route_table_from_config(d);  // the real reader: config::read_secret_file
+    ASSERT_TRUE(table) << table.error().message;
+    EXPECT_EQ(table->default_route().auth->password, "Secret-Pw-42");
+    const std::string text = log.text();
+    EXPECT_EQ(text.find("Secret-Pw-42"), std::string::npos) << text;
+    if (c.readable_by.empty()) {
+      EXPECT_EQ(text, "") << std::oct << c.mode;
+      continue;
+    }
+    for (const std::string key :
+         {"delivery.relay_auth_password_file: ", "delivery.routes[0].auth_password_file: "}) {
+      EXPECT_NE(text.find(key + file + " is readable by " + c.readable_by + ";"), std::string::npos)
+          << std::oct << c.mode << ": " << text;
+    }
+    EXPECT_NE(text.find("[warning]"), std::string::npos) << text;
+  }
 }
 
 }  // namespace

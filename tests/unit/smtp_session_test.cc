@@ -2,6 +2,9 @@
 // buffering, action order.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <vector>
+
 #include "sasl/sasl_mechanisms.h"
 #include "smtp/server_session.h"
 
@@ -148,6 +151,50 @@ TEST(SmtpSession, VerifyCredentialsCarriesThePasswordButEventsDoNot) {
     }
   }
   EXPECT_TRUE(saw_event);
+}
+
+// A failed or refused AUTH names the attempted user in the event's user field (what `herald
+// events` and /api/v1/events show in their user column), never the password.
+TEST(SmtpSession, AuthEventsCarryTheAttemptedUserNeverThePassword) {
+  struct Case {
+    std::string name;
+    std::string auth_line;               // after EHLO
+    std::optional<AuthOutcome> outcome;  // the verifier's answer, if asked
+    EventKind kind;
+    std::string user;
+  };
+  const std::string pw = "hunter2XYZ";
+  const std::vector<Case> cases = {
+      {"wrong password", "AUTH PLAIN " + plain(pw),
+       AuthOutcome{AuthStatus::bad_credentials, "", "", "wrong password"}, EventKind::auth_failed,
+       "a@example.com"},
+      {"throttled", "AUTH PLAIN " + plain(pw), AuthOutcome{AuthStatus::throttled, "", "", ""},
+       EventKind::auth_unavailable, "a@example.com"},
+      {"not an address",
+       "AUTH PLAIN " + sasl::encode_base64(std::string(1, '\0') + "alerts\x01" + '\0' + pw),
+       std::nullopt, EventKind::auth_failed, "alerts?"},
+      {"malformed exchange", "AUTH PLAIN !!!notbase64", std::nullopt, EventKind::auth_failed, ""},
+  };
+  for (const auto& c : cases) {
+    ServerSession s(settings(), PeerInfo{"192.0.2.1", 1});
+    s.start();
+    s.receive("EHLO c\r\n" + c.auth_line + "\r\n");
+    std::vector<Event> events;
+    bool asked = false;
+    while (auto a = s.next_action()) {
+      asked |= std::holds_alternative<VerifyCredentials>(*a);
+      if (auto* e = std::get_if<Event>(&*a)) events.push_back(*e);
+    }
+    EXPECT_EQ(asked, c.outcome.has_value()) << c.name;
+    if (c.outcome) s.on_auth_result(*c.outcome);
+    while (auto a = s.next_action())
+      if (auto* e = std::get_if<Event>(&*a)) events.push_back(*e);
+    ASSERT_EQ(events.size(), 1u) << c.name;
+    EXPECT_EQ(events[0].kind, c.kind) << c.name;
+    EXPECT_EQ(events[0].user, c.user) << c.name;
+    EXPECT_EQ(events[0].user.find(pw), std::string::npos) << c.name;
+    EXPECT_EQ(events[0].detail.find(pw), std::string::npos) << c.name;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -47,7 +48,7 @@ class CheckpointerTest : public ::testing::Test {
     auto c = Connection::open(file(), 1000);
     EXPECT_TRUE(c);
     auto cp = std::make_unique<Checkpointer>(std::move(*c), wal(), writer_mutex_, policy);
-    EXPECT_TRUE(writer_->set_wal_hook([p = cp.get()](int frames) { p->on_commit(frames); }));
+    EXPECT_TRUE(writer_->set_wal_hook([p = cp.get()](int frames) { (void)p->on_commit(frames); }));
     return cp;
   }
   void write(int commits, std::size_t bytes) {
@@ -154,6 +155,120 @@ TEST_F(CheckpointerTest, CommitsPastTheThresholdWakeTheThread) {
   write(2, 300 * 1024);  // ~150 frames
   for (int i = 0; i < 500 && cp->passive_runs() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_GE(cp->passive_runs(), 1u);
+}
+
+TEST(WriterBackstop, DueFromTwiceTheWalLimitInFrames) {
+  struct Case {
+    std::uint64_t limit;
+    std::uint32_t page_size;
+    int frames;
+    bool due;
+  };
+  const Case cases[] = {
+      {64ull << 20, 4096, 0, false},     {64ull << 20, 4096, 1, false},
+      {64ull << 20, 4096, 1000, false},  {64ull << 20, 4096, 16384, false},  // 1x the limit
+      {64ull << 20, 4096, 32767, false}, {64ull << 20, 4096, 32768, true},   // 2x
+      {64ull << 20, 4096, 100000, true}, {64ull << 20, 1024, 32768, false},  // smaller pages
+      {64ull << 20, 1024, 131072, true}, {1 << 20, 4096, 511, false},
+      {1 << 20, 4096, 512, true},        {1 << 20, 0, 512, true},  // unknown page size: 4096
+      {1 << 20, 65536, 31, false},       {1 << 20, 65536, 32, true},
+  };
+  for (const auto& c : cases) {
+    CheckpointPolicy policy;
+    policy.wal_limit_bytes = c.limit;
+    policy.page_size = c.page_size;
+    EXPECT_EQ(writer_backstop_due(c.frames, policy), c.due)
+        << c.limit << " bytes, " << c.page_size << "-byte pages, " << c.frames << " frames";
+  }
+}
+
+TEST_F(CheckpointerTest, OnCommitAsksTheWriterForTheBackstopWithoutRunningARound) {
+  CheckpointPolicy policy;
+  policy.wal_limit_bytes = 1 << 20;  // backstop at 512 frames of 4 KiB
+  policy.wake_frames = 100;
+  auto cp = make(policy);  // not started: a wake-up runs nothing
+  EXPECT_FALSE(cp->on_commit(50));
+  EXPECT_FALSE(cp->on_commit(511));
+  EXPECT_TRUE(cp->on_commit(512));
+  EXPECT_TRUE(cp->on_commit(5000));
+  EXPECT_EQ(cp->passive_runs(), 0u);
+}
+
+TEST(LockedCheckpointBackoff, DoublesPerBusyOneUpToTheBound) {
+  CheckpointPolicy policy;
+  policy.busy_backoff_first = 200ms;
+  policy.busy_backoff_max = 5000ms;
+  const std::pair<int, std::chrono::milliseconds> cases[] = {
+      {-1, 0ms},
+      {0, 0ms},
+      {1, 200ms},
+      {2, 400ms},
+      {3, 800ms},
+      {4, 1600ms},
+      {5, 3200ms},
+      {6, 5000ms},
+      {7, 5000ms},
+      {64, 5000ms},
+      {std::numeric_limits<int>::max(), 5000ms},
+  };
+  for (const auto& [busy, wait] : cases)
+    EXPECT_EQ(locked_checkpoint_backoff(busy, policy), wait) << busy << " busy in a row";
+  policy.busy_backoff_first = 0ms;  // never zero once busy: at least 1 ms, still doubling
+  EXPECT_EQ(locked_checkpoint_backoff(1, policy), 1ms);
+  EXPECT_EQ(locked_checkpoint_backoff(3, policy), 4ms);
+  policy.busy_backoff_first = 10000ms;  // a first wait above the bound is cut to it
+  EXPECT_EQ(locked_checkpoint_backoff(1, policy), 5000ms);
+}
+
+TEST_F(CheckpointerTest, BusyRestartIsRetriedOnlyAfterABackoff) {
+  CheckpointPolicy policy;
+  policy.restart_frames = 10;
+  policy.truncate_busy_ms = 10;
+  policy.busy_backoff_first = 1000ms;
+  policy.busy_backoff_max = 2000ms;
+  auto cp = make(policy);
+  write(1, 100 * 1024);  // ~26 frames: a RESTART is due every round
+  // A reader holding a snapshot in the WAL keeps every RESTART busy.
+  auto reader = Connection::open(file(), 1000);
+  ASSERT_TRUE(reader);
+  ASSERT_TRUE(reader->exec("BEGIN"));
+  {
+    auto st = reader->prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(st && *st->step());
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Step {
+    std::chrono::milliseconds at;
+    bool backed_off;
+    std::uint64_t busy_runs;
+  };
+  const Step steps[] = {
+      {0ms, false, 1},     // tried: busy; next try after 1 s
+      {10ms, true, 1},     // held off
+      {999ms, true, 1},    // still held off
+      {1000ms, false, 2},  // tried again: busy; next after 2 s
+      {2999ms, true, 2},   // held off
+      {5000ms, false, 3},  // tried: busy; the wait stays at the 2 s bound
+      {6999ms, true, 3},
+  };
+  for (const auto& s : steps) {
+    auto r = cp->run_once(t0 + s.at);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->backed_off, s.backed_off) << "at " << s.at.count() << " ms";
+    EXPECT_FALSE(r->restarted) << "at " << s.at.count() << " ms";
+    EXPECT_EQ(cp->busy_runs(), s.busy_runs) << "at " << s.at.count() << " ms";
+  }
+  ASSERT_TRUE(reader->exec("COMMIT"));  // the reader leaves: the next try succeeds...
+  auto r = cp->run_once(t0 + 7000ms);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->restarted);
+  EXPECT_EQ(cp->restart_runs(), 1u);
+  write(1, 100 * 1024);  // ...and resets the backoff: the next due RESTART runs at once
+  r = cp->run_once(t0 + 7001ms);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->backed_off);
+  EXPECT_TRUE(r->restarted);
+  EXPECT_EQ(cp->busy_runs(), 3u);
 }
 
 TEST(StoreCheckpoints, WalStaysBoundedUnderManyBatchesAndIsEmptyAfterClose) {

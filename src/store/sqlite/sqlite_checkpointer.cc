@@ -2,7 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace herald::store::sqlite {
+
+bool writer_backstop_due(int frames, const CheckpointPolicy& policy) {
+  const std::uint64_t page = policy.page_size > 0 ? policy.page_size : 4096;
+  const std::uint64_t backstop = 2 * policy.wal_limit_bytes / page;
+  return frames > 0 && static_cast<std::uint64_t>(frames) >= backstop;
+}
+
+std::chrono::milliseconds locked_checkpoint_backoff(int busy_in_a_row,
+                                                    const CheckpointPolicy& policy) {
+  if (busy_in_a_row <= 0) return std::chrono::milliseconds(0);
+  auto wait = std::max(policy.busy_backoff_first, std::chrono::milliseconds(1));
+  // Doubling by a loop, not a shift: no overflow whatever the count.
+  for (int i = 1; i < busy_in_a_row && wait < policy.busy_backoff_max; ++i) wait *= 2;
+  return std::min(wait, policy.busy_backoff_max);
+}
 
 Checkpointer::Checkpointer(Connection connection, std::filesystem::path wal_file,
                            std::mutex& writer_mutex, CheckpointPolicy policy)
@@ -23,14 +40,15 @@ void Checkpointer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Checkpointer::on_commit(int frames) {
+bool Checkpointer::on_commit(int frames) {
   // Runs inside the writer's COMMIT: an atomic or two, and a notify at most once per round.
   int base = frames_at_checkpoint_.load(std::memory_order_relaxed);
   int fresh = frames >= base ? frames - base : frames;  // fewer: the WAL restarted
-  if (fresh < policy_.wake_frames) return;
-  if (wake_pending_.exchange(true)) return;
-  std::lock_guard lock(state_mutex_);
-  wake_.notify_one();
+  if (fresh >= policy_.wake_frames && !wake_pending_.exchange(true)) {
+    std::lock_guard lock(state_mutex_);
+    wake_.notify_one();
+  }
+  return writer_backstop_due(frames, policy_);
 }
 
 void Checkpointer::run() {
@@ -45,7 +63,7 @@ void Checkpointer::run() {
   }
 }
 
-Result<Checkpointer::Round> Checkpointer::run_once() {
+Result<Checkpointer::Round> Checkpointer::run_once(std::chrono::steady_clock::time_point now) {
   std::lock_guard run(run_mutex_);
   auto passive = connection_.checkpoint(CheckpointMode::passive);
   if (!passive) return passive.error();
@@ -60,9 +78,15 @@ Result<Checkpointer::Round> Checkpointer::run_once() {
   else if (passive->wal_frames >= policy_.restart_frames)
     mode = CheckpointMode::restart;
   if (mode == CheckpointMode::passive) return round;
+  if (now < locked_after_) {
+    round.backed_off = true;
+    return round;
+  }
   auto done = locked_checkpoint(mode);
   if (!done) return done.error();
   (mode == CheckpointMode::truncate ? round.truncated : round.restarted) = *done;
+  busy_in_a_row_ = *done ? 0 : busy_in_a_row_ + 1;
+  locked_after_ = now + locked_checkpoint_backoff(busy_in_a_row_, policy_);
   return round;
 }
 
@@ -72,7 +96,10 @@ Result<bool> Checkpointer::locked_checkpoint(CheckpointMode mode) {
   std::lock_guard writer(writer_mutex_);
   auto r = connection_.checkpoint(mode);
   if (!r) return r.error();
-  if (r->busy) return false;  // a reader or another process in the way: next round
+  if (r->busy) {  // a reader or another process in the way: a later round, after a backoff
+    busy_runs_++;
+    return false;
+  }
   (mode == CheckpointMode::truncate ? truncate_runs_ : restart_runs_)++;
   frames_at_checkpoint_ = 0;
   return true;

@@ -18,7 +18,16 @@
 //   the writer waits on a mutex, not in SQLite's polling busy handler) and this connection's
 //   short busy timeout bounds the wait for readers. Those are the only checkpoint costs a commit
 //   can still wait for: a short copy and a database fdatasync every `restart_frames`.
+//   A RESTART or TRUNCATE that stays busy (a long reader) is not retried at once: each busy
+//   one in a row doubles the wait before the next, from `busy_backoff_first` up to
+//   `busy_backoff_max` (each attempt holds the writer mutex for up to `truncate_busy_ms`, so
+//   back-to-back retries would stall commits for as long as the reader lives). PASSIVE rounds
+//   go on meanwhile, and the writer backstop below still bounds the WAL.
 //   - TRUNCATE once more at stop() (graceful shutdown leaves an empty WAL).
+// Writer backstop: when the thread falls behind (starved of CPU, a burst of large batches) and
+// the WAL passes twice `wal_limit_bytes`, on_commit() tells the writer to run a PASSIVE
+// checkpoint itself, as SQLite's auto-checkpoint would, so the WAL stays bounded whatever the
+// scheduling.
 // Durability is untouched: commits stay synchronous=FULL on the writer, and a checkpoint syncs
 // the database file before it lets the WAL be reused.
 // Invariants: on_commit() is cheap and never blocks on a checkpoint; the writer mutex is held
@@ -39,18 +48,31 @@ namespace herald::store::sqlite {
 
 struct CheckpointPolicy {
   std::chrono::milliseconds interval{1000};
-  int wake_frames = 1000;                       // SQLite's own auto-checkpoint threshold
-  int restart_frames = 4096;                    // ~16 MiB of 4 KiB pages
-  std::uint64_t wal_limit_bytes = 64ull << 20;  // 64 MiB
-  std::uint32_t truncate_busy_ms = 100;         // longest wait for readers in a TRUNCATE
+  int wake_frames = 1000;                             // SQLite's own auto-checkpoint threshold
+  int restart_frames = 4096;                          // ~16 MiB of 4 KiB pages
+  std::uint64_t wal_limit_bytes = 64ull << 20;        // 64 MiB
+  std::uint32_t truncate_busy_ms = 100;               // longest wait for readers in a TRUNCATE
+  std::uint32_t page_size = 4096;                     // the database's, to turn bytes into frames
+  std::chrono::milliseconds busy_backoff_first{200};  // after one busy RESTART/TRUNCATE
+  std::chrono::milliseconds busy_backoff_max{5000};   // the bound, however many in a row
 };
+
+// The writer backstop above: true when a commit left `frames` frames in the WAL, twice the
+// limit or more. Pure.
+bool writer_backstop_due(int frames, const CheckpointPolicy& policy);
+
+// How long to hold off RESTART/TRUNCATE after `busy_in_a_row` busy ones: 0 for none, then
+// busy_backoff_first doubling per busy one, capped at busy_backoff_max. Pure.
+std::chrono::milliseconds locked_checkpoint_backoff(int busy_in_a_row,
+                                                    const CheckpointPolicy& policy);
 
 class Checkpointer {
  public:
   struct Round {
     CheckpointResult passive;
-    bool restarted = false;  // a RESTART ran and finished (the WAL is reused from its start)
-    bool truncated = false;  // a TRUNCATE ran and finished (the -wal file is now empty)
+    bool restarted = false;   // a RESTART ran and finished (the WAL is reused from its start)
+    bool truncated = false;   // a TRUNCATE ran and finished (the -wal file is now empty)
+    bool backed_off = false;  // a RESTART/TRUNCATE was due but held off after busy ones
   };
 
   // `connection` is this thread's own; `writer_mutex` serializes the process's writes.
@@ -61,16 +83,20 @@ class Checkpointer {
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   void start();
-  // The writer's WAL hook: `frames` is the WAL's size in frames after a commit.
-  void on_commit(int frames);
-  // One round of the policy above; what the thread runs. Public for tests.
-  Result<Round> run_once();
+  // The writer's WAL hook: `frames` is the WAL's size in frames after a commit. Wakes the
+  // thread when due; returns writer_backstop_due(), i.e. whether the writer must checkpoint
+  // (PASSIVE) right now.
+  [[nodiscard]] bool on_commit(int frames);
+  // One round of the policy above; what the thread runs. Public for tests (which pass `now`).
+  Result<Round> run_once(
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   // Stops the thread, then checkpoints everything and truncates the WAL. Idempotent.
   Result<void> stop();
 
   std::uint64_t passive_runs() const { return passive_runs_.load(); }
   std::uint64_t restart_runs() const { return restart_runs_.load(); }
   std::uint64_t truncate_runs() const { return truncate_runs_.load(); }
+  std::uint64_t busy_runs() const { return busy_runs_.load(); }  // RESTART/TRUNCATE found busy
 
  private:
   void run();
@@ -87,6 +113,10 @@ class Checkpointer {
   std::atomic<std::uint64_t> passive_runs_{0};
   std::atomic<std::uint64_t> restart_runs_{0};
   std::atomic<std::uint64_t> truncate_runs_{0};
+  std::atomic<std::uint64_t> busy_runs_{0};
+  // Under run_mutex_: busy RESTART/TRUNCATE in a row, and no new one before `locked_after_`.
+  int busy_in_a_row_ = 0;
+  std::chrono::steady_clock::time_point locked_after_{};
   std::mutex run_mutex_;    // one round at a time on connection_ (the thread, or stop())
   std::mutex state_mutex_;  // guards stopping_/stopped_; held only briefly, never around SQLite
   std::condition_variable wake_;

@@ -60,17 +60,14 @@ SqliteStore::SqliteStore(Connections connections, int version, const std::filesy
   CheckpointPolicy policy;
   policy.interval = std::chrono::milliseconds(options.checkpoint_interval_ms);
   policy.wal_limit_bytes = options.wal_limit_bytes;
+  policy.page_size = static_cast<std::uint32_t>(writer_page_size());
   checkpointer_ = std::make_unique<Checkpointer>(std::move(*connections.checkpointer),
                                                  std::filesystem::path(file.string() + "-wal"),
                                                  write_mutex_, policy);
-  // Normally only wakes the checkpointer: the COMMIT that calls it copies no pages. Backstop:
-  // when the thread falls behind (starved of CPU, a burst of large batches) and the WAL passes
-  // twice the limit, the writer checkpoints itself as SQLite's auto-checkpoint would, so the
-  // WAL stays bounded whatever the scheduling.
-  const int backstop_frames = static_cast<int>(2 * options.wal_limit_bytes / writer_page_size());
-  auto hooked = writer_.set_wal_hook([this, cp = checkpointer_.get(), backstop_frames](int n) {
-    cp->on_commit(n);
-    if (n >= backstop_frames) (void)writer_.checkpoint(CheckpointMode::passive);
+  // Normally only wakes the checkpointer: the COMMIT that calls it copies no pages. When the
+  // checkpointer says so (its writer backstop), the writer checkpoints itself.
+  auto hooked = writer_.set_wal_hook([this, cp = checkpointer_.get()](int n) {
+    if (cp->on_commit(n)) (void)writer_.checkpoint(CheckpointMode::passive);
   });
   if (!hooked) spdlog::warn("store: keeping automatic checkpoints: {}", hooked.error().message);
   checkpointer_->start();
