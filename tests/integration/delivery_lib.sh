@@ -1,7 +1,7 @@
 # Shared helpers of the delivery integration tests (tests/integration/test_delivery_*.sh),
 # sourced first thing. The general part (work directory, reporting, run/expect, server start
-# and stop) follows the helpers of the other integration tests; the delivery part adds a DNS
-# server (dnsmasq), scripted receiving MTAs (delivery_mx.py) and polling on the delivery log.
+# and stop) is lib.sh's, sourced from here; this file adds a DNS server (dnsmasq), scripted
+# receiving MTAs (delivery_mx.py), its own herald.toml and polling on the delivery log.
 #
 # Network layout: each test file owns one loopback /24, 127.0.$DTEST_NET.0 (set DTEST_NET
 # before sourcing; distinct per file so that ctest -j runs them side by side). Its receiving
@@ -13,172 +13,30 @@
 #
 # Environment (set by ctest, see tests/CMakeLists.txt): HERALD_BIN, HERALD_SOURCE_DIR,
 # HERALD_TEST_TMP. Run by hand: HERALD_BIN=build/herald bash tests/integration/test_delivery_x.sh
+# shellcheck shell=bash
 set -euo pipefail
 
-DTEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-HERALD_SOURCE_DIR="${HERALD_SOURCE_DIR:-$(cd "$DTEST_DIR/../.." && pwd)}"
-HERALD_BIN="${HERALD_BIN:-$HERALD_SOURCE_DIR/build/herald}"
-HERALD_TEST_TMP="${HERALD_TEST_TMP:-/tmp/herald-itest}"
-TEST_NAME="$(basename "$0" .sh)"
 # Debian's interpreter: python3-aiosmtpd and python3-dkim are installed for it (a python3
-# earlier in PATH, e.g. pyenv's, does not have them).
+# earlier in PATH, e.g. pyenv's, does not have them). lib.sh keeps a PYTHON set before it.
 PYTHON=/usr/bin/python3
 DNSMASQ=/usr/sbin/dnsmasq
 : "${DTEST_NET:?set DTEST_NET (the loopback /24 of the test file) before sourcing delivery_lib.sh}"
 NET="127.0.$DTEST_NET"
-
-HERALD_BIN="$(realpath "$HERALD_BIN")"
-[ -x "$HERALD_BIN" ] || { echo "FAIL: HERALD_BIN=$HERALD_BIN is not an executable" >&2; exit 1; }
+# Checked before lib.sh makes the work directory: a machine without them is not a test failure
+# worth a kept directory.
 [ -x "$DNSMASQ" ] || { echo "FAIL: $DNSMASQ is missing (Debian package dnsmasq-base)" >&2; exit 1; }
 "$PYTHON" -c 'import aiosmtpd, dkim' 2>/dev/null ||
   { echo "FAIL: $PYTHON lacks aiosmtpd or dkim (python3-aiosmtpd, python3-dkim)" >&2; exit 1; }
-mkdir -p "$HERALD_TEST_TMP"
-WORK="$(mktemp -d "$HERALD_TEST_TMP/$TEST_NAME.XXXXXX")"
-DATA_DIR="$WORK/data"
-CFG="$WORK/herald.toml"
-MX_DIR="$WORK/mx"
-HOSTNAME_FQDN="mail.herald.test"
-SENDER="alerts@example.com"
-PASSWORD="Secret12AB"
 
-SERVER_PID=""
-SERVER_LOG=""
-SERVER_STARTS=0
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DTEST_DIR="$ITEST_DIR"
+MX_DIR="$WORK/mx"
 DNS_PID=""
 MX_PID=""
 MX_PORT=25
 DNS_ARGS=()
-_EXTRA_PIDS=()
-_STARTED_AT=$(date +%s.%N)
-
-# ---- reporting ------------------------------------------------------------------------------
-
-step() {
-  echo "--- [$(awk -v a="$_STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f", b - a }')s] $*"
-}
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect_eq WHAT EXPECTED ACTUAL
-expect_eq() {
-  [ "$2" == "$3" ] && return 0
-  fail "$1"$'\n'"  expected: $2"$'\n'"  actual:   $3"
-}
-
-# expect_contains WHAT HAYSTACK NEEDLE (fixed string)
-expect_contains() {
-  grep -qF -- "$3" <<<"$2" && return 0
-  fail "$1"$'\n'"  expected to contain: $3"$'\n'"  actual output:"$'\n'"$(sed 's/^/    /' <<<"$2")"
-}
-
-# expect_not_contains WHAT HAYSTACK NEEDLE (fixed string)
-expect_not_contains() {
-  grep -qF -- "$3" <<<"$2" || return 0
-  fail "$1"$'\n'"  expected NOT to contain: $3"$'\n'"  actual output:"$'\n'"$(sed 's/^/    /' <<<"$2")"
-}
-
-# run CMD...: runs it with stdout in $OUT, stderr in $ERR and exit status in $RC; never exits.
-run() {
-  local o="$WORK/.out.$BASHPID" e="$WORK/.err.$BASHPID"
-  set +e
-  "$@" >"$o" 2>"$e"
-  RC=$?
-  set -e
-  OUT="$(cat "$o")"
-  ERR="$(cat "$e")"
-  rm -f "$o" "$e"
-}
-
-# expect_rc WHAT EXPECTED_RC: checks $RC from the last run, showing its output when it differs.
-expect_rc() {
-  [ "$RC" == "$2" ] && return 0
-  fail "$1: exit status"$'\n'"  expected: $2"$'\n'"  actual:   $RC"$'\n'"  stdout:"$'\n'"$(sed 's/^/    /' <<<"$OUT")"$'\n'"  stderr:"$'\n'"$(sed 's/^/    /' <<<"$ERR")"
-}
-
-# pyjson EXPR: evaluates the Python expression EXPR with `d` = the JSON document on stdin and
-# prints the result (strings bare, everything else as JSON).
-pyjson() {
-  "$PYTHON" -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if isinstance(r, str) else json.dumps(r))' "$1"
-}
-
-# now_s: seconds since the epoch, with fractions.
-now_s() { date +%s.%N; }
-# elapsed_since T0: seconds since T0 (from now_s), one decimal.
-elapsed_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
-# wait_until TIMEOUT WHAT CMD...: runs CMD every 0.2 s until it succeeds; fails the test with
-# WHAT after TIMEOUT seconds.
-wait_until() {
-  local timeout=$1 what=$2
-  shift 2
-  local deadline
-  deadline=$(awk -v t="$timeout" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + t }')
-  until "$@" >/dev/null 2>&1; do
-    if awk -v d="$deadline" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > d) }'; then
-      fail "timed out after ${timeout}s waiting for: $what"
-    fi
-    sleep 0.2
-  done
-}
-
-# ---- processes ------------------------------------------------------------------------------
-
-track_pid() { _EXTRA_PIDS+=("$1"); }
-
-_stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-_cleanup() {
-  local rc=$?
-  set +e
-  # The MTAs first: a delivery hanging on one of them would hold up the server's exit.
-  for pid in "${_EXTRA_PIDS[@]}"; do _stop_pid "$pid"; done
-  [ -n "$SERVER_PID" ] && _stop_pid "$SERVER_PID"
-  wait 2>/dev/null
-  local took
-  took=$(elapsed_since "$_STARTED_AT")
-  if [ "$rc" == 0 ]; then
-    echo "PASS $TEST_NAME (${took}s)"
-    rm -rf "$WORK"
-  else
-    if [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
-      echo "--- last lines of the server log ($SERVER_LOG):" >&2
-      tail -n 40 "$SERVER_LOG" >&2
-    fi
-    echo "FAILED $TEST_NAME after ${took}s; work directory kept: $WORK" >&2
-  fi
-  exit "$rc"
-}
-trap _cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_ports N: prints N distinct loopback ports that were free a moment ago.
-free_ports() {
-  "$PYTHON" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
 
 # ---- DNS ------------------------------------------------------------------------------------
 
@@ -294,11 +152,9 @@ wait_mx_message() { wait_until "$1" "message '$3' at the MTA $2" mx_file "$2" "$
 
 # ---- herald ---------------------------------------------------------------------------------
 
-herald() { "$HERALD_BIN" --config "$CFG" "$@"; }
-
-# write_config: herald.toml with a STARTTLS listener on $PORT_SUBMIT, the HTTP API on
-# $PORT_HTTP, dnsmasq as DNS server, MX hosts on $MX_PORT. $DELIVERY_EXTRA is added to
-# [delivery], $CONFIG_EXTRA (whole tables) at the end.
+# write_config (replaces lib.sh's): herald.toml with a STARTTLS listener on $PORT_SUBMIT, the
+# HTTP API on $PORT_HTTP, dnsmasq as DNS server, MX hosts on $MX_PORT. $DELIVERY_EXTRA is added
+# to [delivery], $CONFIG_EXTRA (whole tables) at the end.
 write_config() {
   cat >"$CFG" <<EOF
 data_dir = "$DATA_DIR"
@@ -326,75 +182,14 @@ ${CONFIG_EXTRA:-}
 EOF
 }
 
-# configure: new free ports, then write_config.
+# pick_server_ports (replaces lib.sh's): the SMTP and HTTP ports, for start_server's retry.
+# $PORT_DNS stays: dnsmasq already listens on it.
+pick_server_ports() { read -r PORT_SUBMIT PORT_HTTP < <(free_ports 2); }
+
+# configure: new free ports (SMTP, HTTP, DNS), then write_config.
 configure() {
   read -r PORT_SUBMIT PORT_HTTP PORT_DNS < <(free_ports 3)
   write_config
-}
-
-# start_server: starts `herald serve` and waits until it has bound every listener. Retries
-# with new SMTP/HTTP ports when one was taken meanwhile.
-start_server() {
-  local attempt i
-  for attempt in 1 2 3; do
-    SERVER_STARTS=$((SERVER_STARTS + 1))
-    SERVER_LOG="$WORK/server.$SERVER_STARTS.log"
-    "$HERALD_BIN" --config "$CFG" serve >"$SERVER_LOG" 2>&1 &
-    SERVER_PID=$!
-    for i in $(seq 150); do
-      if grep -qs "http listening on" "$SERVER_LOG"; then return 0; fi
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-      fail "herald serve did not report 'http listening' within 15 s"$'\n'"$(cat "$SERVER_LOG")"
-    fi
-    wait "$SERVER_PID" || true
-    SERVER_PID=""
-    if grep -q "cannot listen\|Address already in use" "$SERVER_LOG" && [ "$attempt" -lt 3 ]; then
-      echo "(a port was taken meanwhile; retrying with new ports)"
-      read -r PORT_SUBMIT PORT_HTTP < <(free_ports 2)
-      write_config
-      continue
-    fi
-    fail "herald serve exited at start:"$'\n'"$(cat "$SERVER_LOG")"
-  done
-}
-
-# stop_server: SIGTERM, waits up to 20 s for the exit and checks its status is 0.
-stop_server() {
-  local i
-  kill -TERM "$SERVER_PID"
-  set +e
-  for i in $(seq 200); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    set -e
-    fail "herald serve did not exit within 20 s of SIGTERM"
-  fi
-  wait "$SERVER_PID"
-  local rc=$?
-  set -e
-  SERVER_PID=""
-  expect_eq "herald serve exit status after SIGTERM" 0 "$rc"
-}
-
-# expect_server_alive WHAT: the server process still runs and logged nothing critical.
-expect_server_alive() {
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "$1: herald serve is no longer running"$'\n'"$(tail -n 30 "$SERVER_LOG")"
-  expect_not_contains "$1: server log" "$(cat "$SERVER_LOG")" "critical"
-}
-
-# setup_sender: domain example.com, triggered sender $SENDER with password $PASSWORD.
-setup_sender() {
-  run herald domain add example.com
-  expect_rc "herald domain add example.com" 0
-  run herald sender add "$SENDER" --type triggered
-  expect_rc "herald sender add $SENDER" 0
-  run sh -c "printf '%s\n' '$PASSWORD' | '$HERALD_BIN' --config '$CFG' sender password '$SENDER'"
-  expect_rc "herald sender password $SENDER" 0
 }
 
 # send SUBJECT RCPT...: submits a message from $SENDER through Herald; prints its queue id.

@@ -1,4 +1,5 @@
-# Shared helpers for the integration tests (tests/integration/test_*.sh), sourced first thing.
+# Shared helpers for the integration tests (tests/integration/test_*.sh), sourced first thing
+# (directly, or through delivery_lib.sh, which redefines write_config and pick_server_ports).
 #
 # Each test gets its own work directory under $HERALD_TEST_TMP (data_dir, config, logs), its own
 # free loopback ports, and a trap that stops every process it started. On success the work
@@ -6,6 +7,7 @@
 #
 # Environment (set by ctest, see tests/CMakeLists.txt): HERALD_BIN, HERALD_SOURCE_DIR,
 # HERALD_TEST_TMP. Run by hand: HERALD_BIN=build/herald bash tests/integration/test_x.sh
+# shellcheck shell=bash
 set -euo pipefail
 
 ITEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -94,16 +96,36 @@ r = eval(sys.argv[1])
 print(r if isinstance(r, str) else json.dumps(r))' "$1"
 }
 
+# now_s: seconds since the epoch, with fractions.
+now_s() { date +%s.%N; }
+# elapsed_since T0: seconds since T0 (from now_s), one decimal.
+elapsed_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# wait_until TIMEOUT WHAT CMD...: runs CMD every 0.2 s until it succeeds; fails the test with
+# WHAT after TIMEOUT seconds.
+wait_until() {
+  local timeout=$1 what=$2
+  shift 2
+  local deadline
+  deadline=$(awk -v t="$timeout" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + t }')
+  until "$@" >/dev/null 2>&1; do
+    if awk -v d="$deadline" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > d) }'; then
+      fail "timed out after ${timeout}s waiting for: $what"
+    fi
+    sleep 0.2
+  done
+}
+
 # ---- processes ------------------------------------------------------------------------------
 
 # track_pid PID: a background process of ours to stop at exit.
 track_pid() { _EXTRA_PIDS+=("$1"); }
 
 _stop_pid() {
-  local pid=$1 i
+  local pid=$1 _
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.1
   done
@@ -113,11 +135,13 @@ _stop_pid() {
 _cleanup() {
   local rc=$?
   set +e
+  # The helpers first (e.g. receiving MTAs): one that holds a delivery open would hold up the
+  # server's exit.
   for pid in "${_EXTRA_PIDS[@]}"; do _stop_pid "$pid"; done
   [ -n "$SERVER_PID" ] && _stop_pid "$SERVER_PID"
   wait 2>/dev/null
   local took
-  took=$(awk -v a="$_STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  took=$(elapsed_since "$_STARTED_AT")
   if [ "$rc" == 0 ]; then
     echo "PASS $TEST_NAME (${took}s)"
     rm -rf "$WORK"
@@ -185,9 +209,13 @@ ${CONFIG_EXTRA:-}
 EOF
 }
 
+# pick_server_ports: new free ports for the listeners write_config gives herald. A library
+# with its own write_config (delivery_lib.sh) redefines both.
+pick_server_ports() { read -r PORT_STARTTLS PORT_IMPLICIT PORT_HTTP < <(free_ports 3); }
+
 # pick_ports_and_configure: new free ports, then write_config.
 pick_ports_and_configure() {
-  read -r PORT_STARTTLS PORT_IMPLICIT PORT_HTTP < <(free_ports 3)
+  pick_server_ports
   write_config
 }
 
@@ -201,8 +229,8 @@ start_server() {
     SERVER_LOG="$WORK/server.$SERVER_STARTS.log"
     "$HERALD_BIN" --config "$CFG" serve >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
-    local i
-    for i in $(seq 150); do
+    local _
+    for _ in $(seq 150); do
       # "http listening" is logged after every SMTP listener is bound and accepting.
       if grep -qs "http listening on" "$SERVER_LOG"; then return 0; fi
       kill -0 "$SERVER_PID" 2>/dev/null || break
@@ -222,26 +250,35 @@ start_server() {
   done
 }
 
-# stop_server [SIGNAL]: signals the server (TERM by default), waits up to 10 s for it to exit
-# and sets SERVER_RC and SERVER_STOP_SECONDS. Fails when it does not exit.
+# stop_server [SIGNAL]: signals the server (TERM by default), waits up to 20 s for it to exit
+# and sets SERVER_RC and SERVER_STOP_SECONDS. Fails when it does not exit, or exits non-zero
+# (a graceful stop; a test that wants a crash kills the process itself).
 stop_server() {
-  local sig=${1:-TERM} t0 i
-  t0=$(date +%s.%N)
+  local sig=${1:-TERM} t0 _
+  t0=$(now_s)
   kill "-$sig" "$SERVER_PID"
   set +e
-  for i in $(seq 100); do
+  for _ in $(seq 200); do
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$SERVER_PID" 2>/dev/null; then
     set -e
-    fail "herald serve did not exit within 10 s of SIG$sig"
+    fail "herald serve did not exit within 20 s of SIG$sig"
   fi
   wait "$SERVER_PID"
   SERVER_RC=$?
   set -e
-  SERVER_STOP_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  # shellcheck disable=SC2034 # read by the tests
+  SERVER_STOP_SECONDS=$(elapsed_since "$t0")
   SERVER_PID=""
+  expect_eq "herald serve exit status after SIG$sig" 0 "$SERVER_RC"
+}
+
+# expect_server_alive WHAT: the server process still runs and logged nothing critical.
+expect_server_alive() {
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "$1: herald serve is no longer running"$'\n'"$(tail -n 30 "$SERVER_LOG")"
+  expect_not_contains "$1: server log" "$(cat "$SERVER_LOG")" "critical"
 }
 
 # set_password ADDRESS PASSWORD: `herald sender password`, the password on standard input.

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <deque>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,18 +38,20 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
+ClientSettings settings_for(const Options& o) {
+  ClientSettings s;
+  s.helo_name = "client.herald.test";
+  s.require_tls = o.require_tls;
+  s.tls_available = o.tls_available;
+  s.use_chunking = o.chunking;
+  s.use_pipelining = o.pipelining;
+  s.auth = o.auth;
+  return s;
+}
+
 class Driver {
  public:
-  explicit Driver(const Case& c) : case_(c) {
-    ClientSettings s;
-    s.helo_name = "client.herald.test";
-    s.require_tls = c.options.require_tls;
-    s.tls_available = c.options.tls_available;
-    s.use_chunking = c.options.chunking;
-    s.use_pipelining = c.options.pipelining;
-    s.auth = c.options.auth;
-    session_.emplace(s);
-  }
+  explicit Driver(const Case& c) : case_(c), transcript_(settings_for(c.options)) {}
 
   void run() {
     std::istringstream in(case_.script);
@@ -61,7 +62,7 @@ class Driver {
       std::size_t start = line.find_first_not_of(' ');
       if (start == std::string::npos) continue;
       line.erase(0, start);
-      if (first && line != "unconnected") session_->on_connected();
+      if (first && line != "unconnected") transcript_.connect();
       first = false;
       if (line == "unconnected") continue;
       step(line);
@@ -82,27 +83,25 @@ class Driver {
     failed_ = true;
   }
 
+  // Takes what the session emitted into the queues the directives match against.
   void drain() {
-    while (auto a = session_->next_action()) {
-      if (auto* send = std::get_if<client::Send>(&*a)) {
-        ++send_id_;
-        partial_ += send->bytes;
-        std::size_t pos;
-        while ((pos = partial_.find("\r\n")) != std::string::npos) {
-          lines_.push_back({partial_.substr(0, pos), send_id_});
-          partial_.erase(0, pos + 2);
-        }
-      } else if (std::holds_alternative<client::StartTls>(*a)) {
-        ++tls_pending_;
-      } else if (auto* d = std::get_if<client::MessageDone>(&*a)) {
-        check_no_secret(*d);
-        dones_.push_back(*d);
-      } else if (std::holds_alternative<client::Ready>(*a)) {
-        ++readies_;
-      } else if (std::holds_alternative<client::Close>(*a)) {
-        ++closes_;
+    transcript_.collect();
+    for (std::string& bytes : transcript_.take_sends()) {
+      ++send_id_;
+      partial_ += bytes;
+      std::size_t pos;
+      while ((pos = partial_.find("\r\n")) != std::string::npos) {
+        lines_.push_back({partial_.substr(0, pos), send_id_});
+        partial_.erase(0, pos + 2);
       }
     }
+    for (client::MessageDone& d : transcript_.take_dones()) {
+      check_no_secret(d);
+      dones_.push_back(std::move(d));
+    }
+    tls_pending_ += transcript_.take_start_tls();
+    readies_ += transcript_.take_readies();
+    closes_ += transcript_.take_closes();
   }
 
   // The password, its base64 form and the AUTH PLAIN blob must not leak into any result.
@@ -117,7 +116,7 @@ class Driver {
   }
 
   void deliver() {
-    if (!server_.empty()) session_->receive(server_);
+    if (!server_.empty()) transcript_.server(server_);
     server_.clear();
     drain();
   }
@@ -188,19 +187,19 @@ class Driver {
       return;
     }
     if (cmd == "submit") {
-      session_->submit(case_.messages.at(std::stoul(rest)));
+      transcript_.submit(case_.messages.at(std::stoul(rest)));
     } else if (cmd == "quit") {
-      session_->quit();
+      transcript_.quit();
     } else if (cmd == "timeout") {
-      session_->on_timeout();
+      transcript_.timeout();
     } else if (cmd == "closed") {
-      session_->on_closed(rest);
+      transcript_.closed(rest);
     } else if (cmd == "connect") {
-      session_->on_connected();
+      transcript_.connect();
     } else if (cmd == "tls" || cmd == "tls-fail") {
       if (tls_pending_ != 1) return fail("no StartTls pending");
       tls_pending_ = 0;
-      cmd == "tls" ? session_->on_tls_started() : session_->on_tls_failed(rest);
+      cmd == "tls" ? transcript_.tls_started() : transcript_.tls_failed(rest);
     } else if (cmd == "starttls") {
       if (tls_pending_ != 1) return fail("no StartTls pending");
       tls_pending_ = 0;
@@ -210,7 +209,7 @@ class Driver {
     } else if (cmd == "close") {
       if (closes_ != 1) return fail("expected one Close, got " + std::to_string(closes_));
       closes_ = 0;
-      if (!session_->closed()) fail("session not closed");
+      if (!session().closed()) fail("session not closed");
     } else if (cmd == "done") {
       expect_done(words);
     } else if (cmd == "reason") {
@@ -229,18 +228,20 @@ class Driver {
         fail("stage is '" + std::string(client_stage_name(r->stage)) + "'");
       }
     } else if (cmd == "timeout-is") {
-      auto got = session_->current_timeout().count();
+      auto got = session().current_timeout().count();
       if (got != std::stol(rest)) fail("current_timeout() is " + std::to_string(got));
     } else if (cmd == "tls-active") {
-      if (session_->tls_active() != (rest == "yes")) fail("tls_active() differs");
+      if (session().tls_active() != (rest == "yes")) fail("tls_active() differs");
     } else {
       return fail("unknown directive " + cmd);
     }
     drain();
   }
 
+  ClientSession& session() { return transcript_.session(); }
+
   const Case& case_;
-  std::optional<ClientSession> session_;
+  ClientTranscript transcript_;
   int lineno_ = 0;
   bool failed_ = false;
   std::string server_;
@@ -256,20 +257,6 @@ class Driver {
 };
 
 }  // namespace
-
-OutgoingMessage msg(std::vector<std::string> rcpts, std::string_view data, std::string from) {
-  OutgoingMessage m;
-  m.mail_from = std::move(from);
-  m.rcpt_to = std::move(rcpts);
-  m.data = data;
-  return m;
-}
-
-OutgoingMessage flags(OutgoingMessage m, bool utf8, bool eight_bit) {
-  m.needs_smtputf8 = utf8;
-  m.body_8bit = eight_bit;
-  return m;
-}
 
 void run_client_script(const Case& c) {
   Driver(c).run();

@@ -25,15 +25,19 @@
 // With Options::auth, every MessageDone is checked: no result text may contain the password,
 // its base64 form or the AUTH PLAIN blob.
 // At the end nothing emitted may be left unmatched.
+//
+// A test file keeps its cases in a table and registers them with HERALD_CLIENT_SCRIPT_TESTS.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <optional>
 #include <ostream>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "smtp/client_session.h"
+#include "support/smtp_client_transcript.h"
 
 namespace herald::smtp::testing {
 
@@ -49,14 +53,8 @@ struct Case {
   const char* name;
   Options options;
   std::vector<OutgoingMessage> messages;  // their data must outlive the run
-  const char* script;
+  std::string script;
 };
-
-OutgoingMessage msg(std::vector<std::string> rcpts, std::string_view data,
-                    std::string from = "a@herald.test");
-OutgoingMessage flags(OutgoingMessage m, bool utf8, bool eight_bit);
-
-inline constexpr std::string_view kBody = "Subject: hi\r\n\r\nHello\r\n";  // 22 octets
 
 // Runs the transcript; failures are reported through GoogleTest.
 void run_client_script(const Case& c);
@@ -65,4 +63,24 @@ inline void PrintTo(const Case& c, std::ostream* os) {
   *os << c.name;
 }
 
+// The parameterised fixture of the transcript tables (one test per Case).
+class ClientScriptTest : public ::testing::TestWithParam<Case> {};
+
+// Names each instantiated test after its case.
+struct CaseName {
+  std::string operator()(const ::testing::TestParamInfo<Case>& info) const {
+    return info.param.name;
+  }
+};
+
 }  // namespace herald::smtp::testing
+
+// Registers PREFIX/SUITE.Transcript/<case name>, one test running run_client_script() per Case
+// of CASES (a std::vector<Case>). Use at namespace scope, followed by a semicolon.
+#define HERALD_CLIENT_SCRIPT_TESTS(PREFIX, SUITE, CASES)              \
+  using SUITE = ::herald::smtp::testing::ClientScriptTest;            \
+  TEST_P(SUITE, Transcript) {                                         \
+    ::herald::smtp::testing::run_client_script(GetParam());           \
+  }                                                                   \
+  INSTANTIATE_TEST_SUITE_P(PREFIX, SUITE, ::testing::ValuesIn(CASES), \
+                           ::herald::smtp::testing::CaseName())

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smtp/reply_parser.h"
 #include "support/smtp_client_script.h"
+#include "support/smtp_client_transcript.h"
 
 namespace herald::smtp::testing {
 namespace {
@@ -62,32 +64,27 @@ const std::string kSendMessage = R"(
 
 const std::string kQuit = "C: QUIT\nS: 221 Bye\nclose\n";
 
-struct AuthCase {
-  const char* name;
-  Options options;
-  bool with_message;
-  std::string script;
-};
-
-const std::vector<AuthCase>& cases() {
+const std::vector<Case>& cases() {
   Options auth;
   auth.auth = kAuth;
   Options no_tls = auth;
   no_tls.tls_available = false;
-  static const std::vector<AuthCase> all = {
-      {"plain_preferred", auth, true,
+  const std::vector<OutgoingMessage> one{msg({"x@example.com"}, kBody)};  // as "submit 0"
+  const std::vector<OutgoingMessage> none;
+  static const std::vector<Case> all = {
+      {"plain_preferred", auth, one,
        "submit 0\n" + tls_then("S: 250-PIPELINING\nS: 250 AUTH LOGIN PLAIN\n") + auth_plain() +
            "S: 235 2.7.0 Authentication successful\n" + kSendMessage},
-      {"login_when_no_plain", auth, true,
+      {"login_when_no_plain", auth, one,
        "submit 0\n" + tls_then("S: 250-PIPELINING\nS: 250 AUTH LOGIN CRAM-MD5\n") + auth_login() +
            "S: 235 2.7.0 ok\n" + kSendMessage},
-      {"old_style_auth_equals", auth, false,
+      {"old_style_auth_equals", auth, none,
        tls_then("S: 250 AUTH=LOGIN\n") + auth_login() + "S: 235 2.7.0 ok\nready\n"},
       {"no_auth_without_credentials",
        {},
-       false,
+       none,
        tls_then("S: 250 AUTH PLAIN LOGIN\n") + "ready\nsilent\n"},
-      {"wrong_password_defers_with_the_relays_words", auth, true,
+      {"wrong_password_defers_with_the_relays_words", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
         S: 535 5.7.8 Authentication credentials invalid
         done 0 451/4.7.8
@@ -96,20 +93,20 @@ const std::vector<AuthCase>& cases() {
         reason 0 535 5.7.8 Authentication credentials invalid
         reason 0 check the credentials
 )" + kQuit},
-      {"auth_5xx_without_enhanced_code", auth, true,
+      {"auth_5xx_without_enhanced_code", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
         S: 504 unrecognized authentication type
         done 0 451/4.7.0
         reason 0 504 unrecognized authentication type
 )" + kQuit},
-      {"auth_4xx_defers_as_the_server_said", auth, true,
+      {"auth_4xx_defers_as_the_server_said", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH LOGIN\n") + auth_login() + R"(
         S: 454 4.7.0 Temporary authentication failure
         done 0 454/4.7.0
         remote 0
         stage 0 AUTH
 )" + kQuit},
-      {"no_starttls_no_credentials_sent", auth, true, R"(
+      {"no_starttls_no_credentials_sent", auth, one, R"(
         submit 0
         S: 220 relay ESMTP
         C: EHLO client.herald.test
@@ -120,7 +117,7 @@ const std::vector<AuthCase>& cases() {
         stage 0 AUTH
         reason 0 AUTH but the connection is not encrypted (the server does not offer STARTTLS)
 )" + kQuit},
-      {"starttls_refused_no_credentials_sent", auth, true, R"(
+      {"starttls_refused_no_credentials_sent", auth, one, R"(
         submit 0
         S: 220 relay ESMTP
         C: EHLO client.herald.test
@@ -132,7 +129,7 @@ const std::vector<AuthCase>& cases() {
         done 0 451/4.7.11
         reason 0 STARTTLS was refused
 )" + kQuit},
-      {"tls_unavailable_no_credentials_sent", no_tls, true, R"(
+      {"tls_unavailable_no_credentials_sent", no_tls, one, R"(
         submit 0
         S: 220 relay ESMTP
         C: EHLO client.herald.test
@@ -142,43 +139,43 @@ const std::vector<AuthCase>& cases() {
         done 0 451/4.7.11
         reason 0 TLS is not available
 )" + kQuit},
-      {"auth_not_offered", auth, true,
+      {"auth_not_offered", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH CRAM-MD5 XOAUTH2\n") + R"(
         done 0 451/4.7.0
         reason 0 relay requires AUTH but the server does not offer AUTH PLAIN or LOGIN
 )" + kQuit},
-      {"no_auth_keyword_at_all", auth, true, "submit 0\n" + tls_then("S: 250 PIPELINING\n") + R"(
+      {"no_auth_keyword_at_all", auth, one, "submit 0\n" + tls_then("S: 250 PIPELINING\n") + R"(
         done 0 451/4.7.0
         stage 0 AUTH
 )" + kQuit},
-      {"unexpected_challenge_to_plain", auth, true,
+      {"unexpected_challenge_to_plain", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
         S: 334 
         done 0 451/4.5.0
         reason 0 unexpected 334 challenge to AUTH PLAIN
         close
 )"},
-      {"third_login_prompt", auth, true,
+      {"third_login_prompt", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH LOGIN\n") + auth_login() + R"(
         S: 334 czNjcmV0LVB3IQ==
         done 0 451/4.5.0
         reason 0 unexpected 334 challenge to AUTH LOGIN
         close
 )"},
-      {"reply_before_auth_was_sent_is_desync", auth, true,
+      {"reply_before_auth_was_sent_is_desync", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\nS: 235 2.7.0 too early\n") + auth_plain() +
            R"(
         done 0 451/4.5.0
         close
 )"},
-      {"connection_lost_during_auth", auth, true,
+      {"connection_lost_during_auth", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
         closed
         done 0 421/4.4.2
         reason 0 waiting for the reply to AUTH
         close
 )"},
-      {"timeout_during_auth", auth, true,
+      {"timeout_during_auth", auth, one,
        "submit 0\n" + tls_then("S: 250 AUTH PLAIN\n") + auth_plain() + R"(
         timeout-is 300
         timeout
@@ -190,56 +187,27 @@ const std::vector<AuthCase>& cases() {
   return all;
 }
 
-void PrintTo(const AuthCase& c, std::ostream* os) {
-  *os << c.name;
-}
-
-class ClientAuthTest : public ::testing::TestWithParam<AuthCase> {};
-
-TEST_P(ClientAuthTest, Transcript) {
-  const AuthCase& c = GetParam();
-  std::vector<OutgoingMessage> messages;
-  if (c.with_message) messages.push_back(msg({"x@example.com"}, kBody));
-  run_client_script(Case{c.name, c.options, messages, c.script.c_str()});
-}
-
-INSTANTIATE_TEST_SUITE_P(Transcripts, ClientAuthTest, ::testing::ValuesIn(cases()),
-                         [](const auto& p) { return std::string(p.param.name); });
+HERALD_CLIENT_SCRIPT_TESTS(Transcripts, ClientAuthTest, cases());
 
 // A relay whose 535 text echoes what it was sent must still not make Herald's result carry
 // the secret: the driver's leak check catches it; here the expectation is made explicit.
 TEST(ClientAuth, ResultsNeverContainThePassword) {
   ClientSettings settings;
   settings.auth = kAuth;
-  ClientSession s(settings);
-  OutgoingMessage m;
-  m.mail_from = "a@herald.test";
-  m.rcpt_to = {"x@example.com"};
-  m.data = kBody;
-  s.submit(m);
-  s.on_connected();
-  std::string sent;
-  auto drain = [&] {
-    std::vector<RecipientResult> results;
-    while (auto a = s.next_action()) {
-      if (auto* send = std::get_if<client::Send>(&*a)) sent += send->bytes;
-      if (auto* done = std::get_if<client::MessageDone>(&*a)) results = done->results;
-    }
-    return results;
-  };
-  s.receive("220 relay\r\n");
-  drain();
-  s.receive("250-relay\r\n250 STARTTLS\r\n");
-  drain();
-  s.receive("220 go\r\n");
-  drain();
-  s.on_tls_started();
-  drain();
-  s.receive("250-relay\r\n250 AUTH PLAIN\r\n");
-  drain();
-  EXPECT_NE(sent.find("AUTH PLAIN " + std::string(kPlainBlob) + "\r\n"), std::string::npos);
-  s.receive("535 5.7.8 bad credentials\r\n");
-  auto results = drain();
+  ClientTranscript t(settings);
+  t.submit(msg({"x@example.com"}, kBody));
+  t.connect();
+  t.server("220 relay\r\n");
+  t.server("250-relay\r\n250 STARTTLS\r\n");
+  t.server("220 go\r\n");
+  t.tls_started();
+  t.server("250-relay\r\n250 AUTH PLAIN\r\n");
+  EXPECT_NE(t.written().find("AUTH PLAIN " + std::string(kPlainBlob) + "\r\n"), std::string::npos);
+  EXPECT_TRUE(t.take_dones().empty());
+  t.server("535 5.7.8 bad credentials\r\n");
+  std::vector<client::MessageDone> dones = t.take_dones();
+  ASSERT_EQ(dones.size(), 1u);
+  const std::vector<RecipientResult>& results = dones[0].results;
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].code, 451);
   EXPECT_FALSE(results[0].permanent());

@@ -4,10 +4,12 @@
 // Transcript syntax: tests/support/smtp_client_script.h.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "support/smtp_client_script.h"
+#include "support/smtp_client_transcript.h"
 
 namespace herald::smtp::testing {
 namespace {
@@ -507,33 +509,28 @@ const std::vector<Case>& cases() {
   return all;
 }
 
-class SmtpClientSession : public ::testing::TestWithParam<Case> {};
-
-TEST_P(SmtpClientSession, Transcript) {
-  run_client_script(GetParam());
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, SmtpClientSession, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<Case>& param) {
-                           return std::string(param.param.name);
-                         });
+HERALD_CLIENT_SCRIPT_TESTS(Cases, SmtpClientSession, cases());
 
 // Capabilities learnt before STARTTLS are forgotten (RFC 3207 §4.2).
 TEST(SmtpClientSessionCaps, ForgottenAfterTls) {
-  ClientSession s({});
-  s.on_connected();
-  s.receive("220 mx\r\n");
-  s.receive("250-mx\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 STARTTLS\r\n");
+  ClientTranscript t;
+  const ClientSession& s = t.session();
+  t.connect();
+  t.server("220 mx\r\n");
+  t.server("250-mx\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 STARTTLS\r\n");
   EXPECT_TRUE(s.capabilities().pipelining);
   EXPECT_EQ(s.capabilities().size_limit, 1000u);
-  s.receive("220 go\r\n");
-  s.on_tls_started();
+  EXPECT_EQ(t.take_start_tls(), 0);  // not before the 220 to STARTTLS
+  t.server("220 go\r\n");
+  EXPECT_EQ(t.take_start_tls(), 1);
+  t.tls_started();
   EXPECT_FALSE(s.capabilities().pipelining);
   EXPECT_FALSE(s.capabilities().esmtp);
-  s.receive("250-mx\r\n250 SMTPUTF8\r\n");
+  t.server("250-mx\r\n250 SMTPUTF8\r\n");
   EXPECT_TRUE(s.capabilities().smtputf8);
   EXPECT_FALSE(s.capabilities().starttls);
   EXPECT_TRUE(s.idle());
+  EXPECT_EQ(t.written(), "EHLO localhost\r\nSTARTTLS\r\nEHLO localhost\r\n");
 }
 
 // Every stage's timeout is the RFC 5321 §4.5.3.2 value, and configurable.
@@ -546,26 +543,20 @@ TEST(SmtpClientSessionTimeouts, FollowSettings) {
   settings.timeouts.data_end = std::chrono::seconds(15);
   settings.timeouts.command = std::chrono::seconds(16);
   settings.use_pipelining = false;
-  ClientSession s(settings);
-  OutgoingMessage m;
-  m.mail_from = "a@b.example";
-  m.rcpt_to = {"c@d.example"};
-  m.data = "x\r\n";
-  s.submit(m);
-  s.on_connected();
-  EXPECT_EQ(s.current_timeout().count(), 11);
-  s.receive("220 mx\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 16);
-  s.receive("250 mx\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 12);
-  s.receive("250 ok\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 13);
-  s.receive("250 ok\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 14);
-  s.receive("354 go\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 15);
-  s.receive("250 ok\r\n");
-  EXPECT_EQ(s.current_timeout().count(), 16);  // idle
+  ClientTranscript t(settings);
+  t.submit(msg({"c@d.example"}, "x\r\n", "a@b.example"));
+  t.connect();
+  // The stage's timeout after each server line, in the order of the dialog.
+  const struct {
+    const char* server;
+    long timeout;
+  } steps[] = {{nullptr, 11},      {"220 mx\r\n", 16}, {"250 mx\r\n", 12}, {"250 ok\r\n", 13},
+               {"250 ok\r\n", 14}, {"354 go\r\n", 15}, {"250 ok\r\n", 16}};  // last: idle
+  for (const auto& step : steps) {
+    if (step.server) t.server(step.server);
+    EXPECT_EQ(t.session().current_timeout().count(), step.timeout)
+        << "after " << (step.server ? step.server : "connect");
+  }
 }
 
 }  // namespace

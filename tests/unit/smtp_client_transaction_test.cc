@@ -681,16 +681,7 @@ const std::vector<Case>& cases() {
   return all;
 }
 
-class SmtpClientTransaction : public ::testing::TestWithParam<Case> {};
-
-TEST_P(SmtpClientTransaction, Transcript) {
-  run_client_script(GetParam());
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, SmtpClientTransaction, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<Case>& param) {
-                           return std::string(param.param.name);
-                         });
+HERALD_CLIENT_SCRIPT_TESTS(Cases, SmtpClientTransaction, cases());
 
 }  // namespace
 }  // namespace herald::smtp::testing
