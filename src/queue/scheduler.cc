@@ -13,6 +13,7 @@ void Scheduler::add(const store::PendingRecipient& r) {
   by_id_.emplace(r.id, r);
   auto& d = destination(r.domain);
   (r.attempts == 0 ? d.fresh : d.retries).insert({r.next_attempt_at, r.id});
+  d.by_message[r.queue_id].insert(r.id);
 }
 
 void Scheduler::replace(const std::vector<store::PendingRecipient>& all) {
@@ -20,6 +21,7 @@ void Scheduler::replace(const std::vector<store::PendingRecipient>& all) {
   for (auto& [name, d] : destinations_) {
     d.fresh.clear();
     d.retries.clear();
+    d.by_message.clear();
   }
   for (const auto& r : all) add(r);
 }
@@ -31,6 +33,10 @@ void Scheduler::erase_waiting(std::int64_t id) {
   auto key = std::pair{it->second.next_attempt_at, id};
   d.fresh.erase(key);
   d.retries.erase(key);
+  if (auto m = d.by_message.find(it->second.queue_id); m != d.by_message.end()) {
+    m->second.erase(id);
+    if (m->second.empty()) d.by_message.erase(m);
+  }
   by_id_.erase(it);
 }
 
@@ -47,9 +53,8 @@ std::optional<Job> Scheduler::take(const std::string& domain, Destination& d, Un
   Job job{domain, {}, dead, dead ? d.dead_reason : std::string()};
   // Every due recipient of the same message and destination joins the job.
   std::vector<std::int64_t> ids;
-  for (auto* s : {&d.fresh, &d.retries})
-    for (const auto& [due, id] : *s)
-      if (due <= now && by_id_.at(id).queue_id == first.queue_id) ids.push_back(id);
+  for (auto id : d.by_message.at(first.queue_id))
+    if (by_id_.at(id).next_attempt_at <= now) ids.push_back(id);
   for (auto id : ids) {
     job.recipients.push_back(by_id_.at(id));
     erase_waiting(id);

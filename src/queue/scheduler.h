@@ -74,6 +74,9 @@ class Scheduler {
   struct Destination {
     // Waiting recipient ids by due time (ties by id), split by never-attempted vs retry.
     std::set<std::pair<UnixMillis, std::int64_t>> fresh, retries;
+    // Waiting ids by message: a job gathers its message's recipients without scanning the
+    // destination's whole backlog (which made each job O(queue) with a deep queue).
+    std::map<std::string, std::set<std::int64_t>> by_message;
     std::uint32_t active = 0;
     std::uint32_t limit = 0;
     std::uint32_t failures = 0;

@@ -32,6 +32,33 @@ TEST(Scheduler, GroupsRecipientsOfOneMessageAndDomain) {
   EXPECT_EQ(s.waiting(), 2u);
 }
 
+TEST(Scheduler, AJobTakesOnlyItsMessagesDueRecipients) {
+  Scheduler s;
+  for (int i = 0; i < 1000; ++i) s.add(rcpt(100 + i, "M" + std::to_string(i), "a.com"));
+  s.add(rcpt(1, "Q", "a.com", 0));
+  s.add(rcpt(2, "Q", "a.com", 50, 1));  // a retry of the same message, due later
+  s.add(rcpt(3, "Q", "a.com", 10, 1));  // a retry, due now
+  auto j = s.next(20);
+  ASSERT_TRUE(j);
+  // Other messages' jobs come first or in between: serve them until Q's comes up.
+  while (j && j->recipients[0].queue_id != "Q") {
+    s.finished(*j, true, "", 20);
+    j = s.next(20);
+  }
+  ASSERT_TRUE(j);
+  ASSERT_EQ(j->recipients.size(), 2u);
+  EXPECT_EQ(j->recipients[0].id, 1);
+  EXPECT_EQ(j->recipients[1].id, 3);
+  s.finished(*j, true, "", 20);
+  // Id 2 waits for its time, alone.
+  while (auto k = s.next(20)) s.finished(*k, true, "", 20);
+  EXPECT_EQ(s.waiting(), 1u);
+  auto later = s.next(50);
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->recipients.size(), 1u);
+  EXPECT_EQ(later->recipients[0].id, 2);
+}
+
 TEST(Scheduler, RoundRobinAcrossDestinations) {
   Scheduler s;
   for (int i = 0; i < 4; ++i) s.add(rcpt(i, "A" + std::to_string(i), "a.com"));
