@@ -12,6 +12,7 @@
 
 #include "delivery/dsn.h"
 #include "delivery/engine_outcome.h"
+#include "spool/spool_await.h"
 
 namespace herald::delivery {
 
@@ -62,21 +63,6 @@ auto DeliveryEngine::on_workers(F f) -> asio::awaitable<decltype(f())> {
   co_return co_await asio::co_spawn(
       workers_, [f = std::move(f)]() mutable -> asio::awaitable<T> { co_return f(); },
       asio::use_awaitable);
-}
-
-asio::awaitable<Result<void>> DeliveryEngine::record_outcome(spool::Spool::Outcome outcome) {
-  auto error = co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
-      [this, &outcome](auto handler) {
-        auto ex = asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        spool_.record_outcome(std::move(outcome), [shared, ex](Result<void> r) {
-          std::string err = r ? std::string() : r.error().message;
-          asio::post(ex, [shared, err = std::move(err)]() mutable { (*shared)(std::move(err)); });
-        });
-      },
-      asio::use_awaitable);
-  if (!error.empty()) co_return make_error(error);
-  co_return ok();
 }
 
 void DeliveryEngine::start() {
@@ -385,7 +371,7 @@ asio::awaitable<std::vector<store::PendingRecipient>> DeliveryEngine::finish(que
   // Durable before the scheduler sees the recipients again (group commit with other jobs).
   // A named local, not a braced temporary in the co_await: GCC 12 destroyed that twice.
   spool::Spool::Outcome outcome{records, std::move(suppress)};
-  auto r = co_await record_outcome(std::move(outcome));
+  auto r = co_await spool::await_record_outcome(spool_, std::move(outcome));
   if (r && !retry.empty()) {
     // A `queue hold` or `delete` during the attempt wins over its deferral (the store kept
     // the operator's status): only rows really deferred are scheduled again.

@@ -77,8 +77,6 @@ class DeliveryEngine {
   void retire(std::unique_ptr<OutboundConnection> conn);
   template <class F>
   auto on_workers(F f) -> boost::asio::awaitable<decltype(f())>;
-  // Group-commits a job's outcome through the spool's writer; resumes once it is durable.
-  boost::asio::awaitable<Result<void>> record_outcome(spool::Spool::Outcome outcome);
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

@@ -14,6 +14,7 @@
 
 #include "smtp/encoded_words.h"
 #include "smtp/message.h"
+#include "spool/spool_await.h"
 
 namespace herald::smtpd {
 
@@ -160,17 +161,8 @@ store::NewMessage to_new_message(smtp::Transaction& tx, const std::string& queue
 // Hands the message to the spool and resumes when it is durable (or failed).
 asio::awaitable<smtp::CommitOutcome> commit(spool::Spool& spool, store::NewMessage m) {
   std::string queue_id = m.queue_id;
-  auto error = co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
-      [&spool, &m](auto handler) {
-        auto ex = asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        spool.submit(std::move(m), [shared, ex](Result<void> r) {
-          std::string err = r ? std::string() : r.error().message;
-          asio::post(ex, [shared, err = std::move(err)]() mutable { (*shared)(std::move(err)); });
-        });
-      },
-      asio::use_awaitable);
-  if (!error.empty())
+  auto durable = co_await spool::await_submit(spool, std::move(m));
+  if (!durable)
     co_return smtp::CommitOutcome::failure("Temporary storage failure, try again later");
   co_return smtp::CommitOutcome::success(queue_id);
 }
