@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "delivery/dkim_canon.h"
+#include "sasl/sasl_mechanisms.h"
 
 namespace herald::delivery {
 
 namespace {
 
-// The h= candidates, lower case; kSignedHeaders.size() - 1 of them (the list ends with nullptr
-// for C-style callers of signed_header_names()).
-constexpr std::array<const char*, 15> kSignedHeaders = {"from",
+// The h= candidates, lower case.
+constexpr std::array<const char*, 14> kSignedHeaders = {"from",
                                                         "to",
                                                         "cc",
                                                         "subject",
@@ -32,8 +32,7 @@ constexpr std::array<const char*, 15> kSignedHeaders = {"from",
                                                         "in-reply-to",
                                                         "references",
                                                         "list-unsubscribe",
-                                                        "list-unsubscribe-post",
-                                                        nullptr};
+                                                        "list-unsubscribe-post"};
 constexpr std::string_view kOversigned = "from";
 constexpr std::string_view kFieldName = "DKIM-Signature";
 constexpr std::size_t kFoldWidth = 76;  // RFC 5322 §2.1.1: lines SHOULD stay within 78
@@ -59,11 +58,7 @@ std::string lower(std::string_view s) {
 }
 
 std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  return sasl::encode_base64(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 // h=: every listed field present in the message, as often as it occurs, in message order,
@@ -72,8 +67,8 @@ std::vector<std::string> header_list(const std::vector<dkim::HeaderField>& field
   std::vector<std::string> names;
   for (const auto& field : fields) {
     std::string name = lower(field.name);
-    for (std::size_t i = 0; i + 1 < kSignedHeaders.size(); ++i)
-      if (name == kSignedHeaders[i]) names.push_back(name);
+    for (const char* signed_name : kSignedHeaders)
+      if (name == signed_name) names.push_back(name);
   }
   names.emplace_back(kOversigned);
   return names;
@@ -195,7 +190,7 @@ Result<DkimKey> DkimKey::from_pem(std::string_view pem) {
 }
 
 std::span<const char* const> DkimSigner::signed_header_names() {
-  return {kSignedHeaders.data(), kSignedHeaders.size() - 1};
+  return kSignedHeaders;
 }
 
 Result<DkimSigner> DkimSigner::create() {
