@@ -68,6 +68,14 @@ dns_publish_domain() {
     <"$WORK/show.json")
 }
 
+# dns_dest_and_sender: the usual world of these tests: dest.test's MX is mx1.dest.test at
+# $NET.1, and example.com (the sender's domain) publishes the records Herald prints for it.
+dns_dest_and_sender() {
+  dns_mx dest.test mx1.dest.test 10
+  dns_a mx1.dest.test "$NET.1"
+  dns_publish_domain example.com
+}
+
 # start_dns ZONE...: dnsmasq on 127.0.0.1:$PORT_DNS with the records added so far,
 # authoritative-like (NXDOMAIN for unknown names) for each ZONE.
 start_dns() {
@@ -207,6 +215,15 @@ send_file() {
   shift
   "$PYTHON" "$DTEST_DIR/delivery_send.py" --file "$file" "$PORT_SUBMIT" "$SENDER" "$PASSWORD" \
     "$SENDER" - "$@" || fail "submitting $file to Herald failed"
+}
+
+# symfony_submit SUBJECT RCPT: submits as Nextcloud does (PHP Symfony Mailer, STARTTLS, user =
+# the sender address) and checks that Symfony reports it sent.
+symfony_submit() {
+  run php "$DTEST_DIR/symfony_send.php" 127.0.0.1 "$PORT_SUBMIT" starttls "$SENDER" \
+    "$PASSWORD" "$SENDER" "$2" "$1"
+  expect_rc "Symfony Mailer send" 0
+  expect_contains "Symfony Mailer output" "$OUT" "sent "
 }
 
 # log_row QUEUE_ID RECIPIENT: the recipient's row of `herald log --json` (JSON, or null).

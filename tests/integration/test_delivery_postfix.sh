@@ -146,9 +146,7 @@ configure
 setup_sender
 
 step "DNS: dest.test MX -> mx1.dest.test ($NET.1); example.com's records as Herald prints them"
-dns_mx dest.test mx1.dest.test 10
-dns_a mx1.dest.test "$NET.1"
-dns_publish_domain example.com
+dns_dest_and_sender
 start_dns test example.com
 
 step "a private Postfix: smtpd on $NET.1:25 with STARTTLS, dest.test into a Maildir, no relay"
@@ -169,10 +167,7 @@ write_config
 start_server
 
 step "Symfony Mailer (STARTTLS, AUTH as the sender) submits to carol@dest.test"
-run php "$DTEST_DIR/symfony_send.php" 127.0.0.1 "$PORT_SUBMIT" starttls "$SENDER" \
-  "$PASSWORD" "$SENDER" carol@dest.test "symfony to postfix"
-expect_rc "Symfony Mailer send" 0
-expect_contains "Symfony Mailer output" "$OUT" "sent "
+symfony_submit "symfony to postfix" carol@dest.test
 
 step "the message lands in Postfix's mailbox for carol@dest.test"
 wait_until 30 "the message in $PF_MAIL/carol/new" mailbox_file "symfony to postfix"

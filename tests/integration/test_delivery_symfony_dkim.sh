@@ -12,11 +12,9 @@ configure
 setup_sender
 
 step "DNS: dest.test MX -> mx1.dest.test ($NET.1); example.com's records as Herald prints them"
-dns_mx dest.test mx1.dest.test 10
-dns_a mx1.dest.test "$NET.1"
+dns_dest_and_sender
 dns_mx example.com mx.example.com 10
 dns_a mx.example.com "$NET.9"
-dns_publish_domain example.com
 DKIM_NAME="$(pyjson '[r for r in d["dns_records"] if r["purpose"] == "dkim"][0]["name"]' <"$WORK/show.json")"
 expect_eq "DKIM record name" "herald1._domainkey.example.com" "$DKIM_NAME"
 start_dns test example.com
@@ -26,10 +24,7 @@ start_mx "[{\"name\": \"mx1\", \"addr\": \"$NET.1\", \"mode\": \"smtp\", \"start
 start_server
 
 step "Symfony Mailer (STARTTLS, AUTH as the sender) submits to carol@dest.test"
-run php "$DTEST_DIR/symfony_send.php" 127.0.0.1 "$PORT_SUBMIT" starttls "$SENDER" \
-  "$PASSWORD" "$SENDER" carol@dest.test "symfony to the MX"
-expect_rc "Symfony Mailer send" 0
-expect_contains "Symfony Mailer output" "$OUT" "sent "
+symfony_submit "symfony to the MX" carol@dest.test
 
 step "the message lands in mx1's mailbox"
 wait_mx_message 20 mx1 "symfony to the MX"

@@ -12,9 +12,7 @@ configure
 setup_sender
 
 step "DNS: dest.test MX -> mx1.dest.test ($NET.1); example.com's records as Herald prints them"
-dns_mx dest.test mx1.dest.test 10
-dns_a mx1.dest.test "$NET.1"
-dns_publish_domain example.com
+dns_dest_and_sender
 start_dns test example.com
 start_mx "[{\"name\": \"mx1\", \"addr\": \"$NET.1\", \"mode\": \"smtp\"}]"
 start_server
