@@ -204,8 +204,6 @@ Result<DkimSigner> DkimSigner::create() {
 Result<std::string> DkimSigner::signature_header(std::string_view message, std::string_view domain,
                                                  std::string_view selector,
                                                  std::string_view private_key_pem) const {
-  if (!is_dns_name(domain) || !is_dns_name(selector))
-    return make_error(failure("invalid domain or selector"));
   auto key = DkimKey::from_pem(private_key_pem);
   if (!key) return key.error();
   return signature_header(message, domain, selector, *key);
